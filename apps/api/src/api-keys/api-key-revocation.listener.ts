@@ -1,0 +1,93 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { ApiConfig } from '../config/api-config.js';
+import { ApiKeyCache } from './api-key-cache.js';
+import { API_KEY_REVOKED_CHANNEL } from './api-keys.repository.js';
+
+/**
+ * Hears revocations made by any API replica (Postgres LISTEN/NOTIFY) and evicts them from this
+ * replica's cache. Until it is listening, and whenever the connection drops, the cache is off, so
+ * a revoked key is refused at once everywhere, including revocations made by the operator CLI.
+ * The embedded database (PGlite behind one multiplexed socket) does not deliver notifications
+ * across connections, so there the cache stays off: one indexed lookup per request.
+ */
+@Injectable()
+export class ApiKeyRevocationListener implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ApiKeyRevocationListener.name);
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(ApiConfig) private readonly config: ApiConfig,
+    @Inject(ApiKeyCache) private readonly cache: ApiKeyCache,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.cache.enabled = false;
+    if (!this.config.DATABASE_URL) return;
+    await this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const url = (this.dataSource.options as { url?: string }).url;
+    const client = new pg.Client({
+      connectionString: url,
+      application_name: 'wagw-api-revocations',
+    });
+    client.on('notification', (msg) => {
+      if (msg.channel === API_KEY_REVOKED_CHANNEL && msg.payload) this.cache.evict(msg.payload);
+    });
+    client.on('error', () => this.lost(client));
+    client.on('end', () => this.lost(client));
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${API_KEY_REVOKED_CHANNEL}`);
+      this.client = client;
+      this.cache.clear();
+      this.cache.enabled = true;
+    } catch (error) {
+      this.logger.warn(
+        `revocation listener unavailable, API key cache off: ${(error as Error).message}`,
+      );
+      await client.end().catch(() => undefined);
+      this.scheduleRetry();
+    }
+  }
+
+  private lost(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = null;
+    this.cache.enabled = false;
+    this.cache.clear();
+    if (!this.stopped)
+      this.logger.warn('revocation listener lost, API key cache off until it is back');
+    this.scheduleRetry();
+  }
+
+  private scheduleRetry(): void {
+    if (this.stopped || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.connect();
+    }, 1_000);
+    this.retry.unref();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    const client = this.client;
+    this.client = null;
+    await client?.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,157 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/**
+ * The API's whole configuration, read from the environment once at start and validated.
+ * Nothing else in the app reads `process.env`. README "Configuration" documents every field.
+ */
+export class ApiConfig {
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT = 8080;
+
+  @IsString()
+  HOST = '0.0.0.0';
+
+  /** Unset → the embedded PGlite database in DATA_DIR. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  DATABASE_URL?: string = undefined;
+
+  @IsString()
+  @MinLength(1)
+  DATA_DIR = './data';
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 10;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
+  AUTH_JWKS_URL?: string = undefined;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  AUTH_ISSUER?: string = undefined;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  AUTH_AUDIENCE?: string = undefined;
+
+  @IsString()
+  @MinLength(1)
+  AUTH_ORG_CLAIM = 'org_id';
+
+  @IsString()
+  @MinLength(1)
+  AUTH_ROLE_CLAIM = 'role';
+
+  @IsString()
+  @MinLength(1)
+  AUTH_SUBJECT_CLAIM = 'sub';
+
+  /** Least time between two JWKS fetches triggered by an unknown `kid` (key rotation). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  AUTH_JWKS_COOLDOWN_MS = 30_000;
+
+  /** Tolerated clock skew for `exp`/`nbf`, seconds. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(300)
+  AUTH_CLOCK_TOLERANCE_S = 5;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(100 * 1024 * 1024)
+  BODY_LIMIT_BYTES = 1024 * 1024;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  /** How often API-key `lastUsedAt` marks are written, batched (no write per request). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  API_KEY_USAGE_FLUSH_MS = 10_000;
+
+  /** Backstop lifetime of a cached API key; revocation itself is pushed to every replica. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  API_KEY_CACHE_TTL_MS = 60_000;
+
+  get jwtEnabled(): boolean {
+    return this.AUTH_JWKS_URL !== undefined;
+  }
+}
+
+export class ConfigError extends Error {}
+
+const SECRET_KEYS = new Set(['DATABASE_URL']);
+
+export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
+  const known = Object.keys(new ApiConfig());
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined),
+  );
+  const config = plainToInstance(ApiConfig, raw);
+  const errors = validateSync(config, { whitelist: true });
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
+    );
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  if (config.jwtEnabled && (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE)) {
+    throw new ConfigError('AUTH_ISSUER and AUTH_AUDIENCE are required when AUTH_JWKS_URL is set');
+  }
+  return config;
+}
+
+/** The configuration as it may be logged: credentials inside URLs masked. */
+export function describeConfig(config: ApiConfig): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.keys(new ApiConfig()).map((key) => {
+      const value = (config as unknown as Record<string, unknown>)[key];
+      return [key, SECRET_KEYS.has(key) && typeof value === 'string' ? maskUrl(value) : value];
+    }),
+  );
+}
+
+export function maskUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '***';
+  }
+}

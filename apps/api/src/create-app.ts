@@ -1,0 +1,82 @@
+import 'reflect-metadata';
+import type { IncomingMessage } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { newId } from '@wagw/domain';
+import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { AppModule } from './app.module.js';
+import { PinoNestLogger } from './common/pino-nest-logger.js';
+import { toErrorResponse } from './common/to-error-response.js';
+import type { ApiConfig } from './config/api-config.js';
+import { MetricsService } from './ops/metrics.service.js';
+import { setupOpenApi } from './openapi/openapi.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Builds the API on Fastify: envelope on every path, request ids, metrics, OpenAPI. */
+export async function createApp(
+  config: ApiConfig,
+  dataSource: DataSource,
+  logger: Logger,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    loggerInstance: logger,
+    // One access-log line per request is written by the onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    // Correlation id: the caller's X-Request-Id when it is sane, else a fresh ULID.
+    genReqId: (req: IncomingMessage) => {
+      const header = req.headers['x-request-id'];
+      return typeof header === 'string' && REQUEST_ID.test(header) ? header : newId();
+    },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // The router rejects malformed URLs and over-long parameters before any hook or filter runs.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
+      const { status, body } = toErrorResponse(error, String(request.id));
+      void reply.status(status).send(body);
+    },
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.register(config, dataSource),
+    adapter,
+    // Fastify's own JSON parser only: JSON in and out, anything else is a 400.
+    { logger: new PinoNestLogger(logger), bufferLogs: false, bodyParser: false },
+  );
+  app.setGlobalPrefix('api/v1', {
+    exclude: [
+      { path: 'healthz', method: RequestMethod.GET },
+      { path: 'readyz', method: RequestMethod.GET },
+      { path: 'metrics', method: RequestMethod.GET },
+    ],
+  });
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeContentTypeParser('text/plain');
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpDuration.observe(
+      { method: request.method, route, status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url,
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime * 10) / 10,
+      },
+      'request',
+    );
+  });
+
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}

@@ -1,0 +1,5 @@
+export * from './capabilities.js';
+export * from './errors.js';
+export * from './ids.js';
+export * from './principal.js';
+export * from './session-status.js';

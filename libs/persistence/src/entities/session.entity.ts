@@ -1,0 +1,60 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import type { DesiredState, SessionStatus } from '@wagw/domain';
+
+@Entity({ name: 'sessions' })
+@Index('sessions_org_id_idx', ['organizationId', 'id'])
+export class SessionEntity {
+  @PrimaryColumn({ type: 'char', length: 26 })
+  id: string;
+
+  @Column({ name: 'organization_id', type: 'text' })
+  organizationId: string;
+
+  @Column({ type: 'text', nullable: true })
+  label: string | null;
+
+  @Column({ name: 'auto_read', type: 'boolean', default: false })
+  autoRead: boolean;
+
+  @Column({ name: 'presence_typing', type: 'boolean', default: false })
+  presenceTyping: boolean;
+
+  @Column({ name: 'rate_per_min', type: 'integer', default: 20 })
+  ratePerMin: number;
+
+  @Column({ name: 'rate_per_hour', type: 'integer', default: 600 })
+  ratePerHour: number;
+
+  @Column({ type: 'text', default: 'stopped' })
+  status: SessionStatus;
+
+  @Column({ name: 'desired_state', type: 'text', default: 'stopped' })
+  desiredState: DesiredState;
+
+  @Column({ name: 'is_admin_session', type: 'boolean', default: false })
+  isAdminSession: boolean;
+
+  @Column({ name: 'phone_number', type: 'text', nullable: true })
+  phoneNumber: string | null;
+
+  @Column({ name: 'wa_jid', type: 'text', nullable: true })
+  waJid: string | null;
+
+  @Column({ name: 'wa_lid', type: 'text', nullable: true })
+  waLid: string | null;
+
+  @Column({ name: 'gateway_id', type: 'text', nullable: true })
+  gatewayId: string | null;
+
+  @Column({ name: 'last_connected_at', type: 'timestamptz', precision: 3, nullable: true })
+  lastConnectedAt: Date | null;
+
+  @Column({ name: 'created_by_user_id', type: 'text' })
+  createdByUserId: string;
+
+  @Column({ name: 'created_at', type: 'timestamptz', precision: 3 })
+  createdAt: Date;
+
+  @Column({ name: 'updated_at', type: 'timestamptz', precision: 3 })
+  updatedAt: Date;
+}

@@ -1,0 +1,64 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
+
+/** `npm start` with no configuration: the API on the embedded PGlite database in DATA_DIR. */
+describe('embedded mode (no DATABASE_URL)', () => {
+  let dataDir: string;
+  let api: ApiProcess;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'wagw-embedded-'));
+    api = await startApiProcess({ DATA_DIR: dataDir });
+  });
+
+  afterAll(async () => {
+    await api?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves sessions to a key made by the CLI while the product runs', async () => {
+    const key = await cliCreateApiKey({ DATA_DIR: dataDir }, 'org_embedded');
+    expect(key.secret).toMatch(/^wagw_/);
+    const created = await call(api.baseUrl, 'POST', '/api/v1/sessions', {
+      token: key.secret,
+      body: { label: 'embedded' },
+    });
+    expect(created.status).toBe(201);
+    const list = await call(api.baseUrl, 'GET', '/api/v1/sessions', { token: key.secret });
+    expect(list.body.items.map((s: { id: string }) => s.id)).toEqual([created.body.id]);
+  });
+
+  it('refuses a second product process on the same DATA_DIR instead of corrupting it', async () => {
+    await expect(startApiProcess({ DATA_DIR: dataDir })).rejects.toThrow(/in use/);
+  });
+
+  it('honours a CLI revocation at once', async () => {
+    const key = await cliCreateApiKey({ DATA_DIR: dataDir }, 'org_embedded');
+    expect((await call(api.baseUrl, 'GET', '/api/v1/sessions', { token: key.secret })).status).toBe(
+      200,
+    );
+    const { runToCompletion } = await import('../support/processes.js');
+    await runToCompletion('apps/api/dist/cli.js', { DATA_DIR: dataDir }, [
+      'api-keys',
+      'revoke',
+      key.id,
+    ]);
+    expect((await call(api.baseUrl, 'GET', '/api/v1/sessions', { token: key.secret })).status).toBe(
+      401,
+    );
+  });
+
+  it('keeps its data across a graceful restart', async () => {
+    const key = await cliCreateApiKey({ DATA_DIR: dataDir }, 'org_restart');
+    const created = await call(api.baseUrl, 'POST', '/api/v1/sessions', { token: key.secret });
+    expect(await api.stop()).toBe(0);
+    api = await startApiProcess({ DATA_DIR: dataDir });
+    const got = await call(api.baseUrl, 'GET', `/api/v1/sessions/${created.body.id}`, {
+      token: key.secret,
+    });
+    expect(got.status).toBe(200);
+  });
+});

@@ -1,0 +1,45 @@
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createDataSource } from '@wagw/persistence';
+import { pino } from 'pino';
+import type { DataSource } from 'typeorm';
+import { ApiKeysService } from '../../apps/api/src/api-keys/api-keys.service.js';
+import { loadApiConfig } from '../../apps/api/src/config/api-config.js';
+import { createApp } from '../../apps/api/src/create-app.js';
+
+export interface InProcessApi {
+  app: NestFastifyApplication;
+  dataSource: DataSource;
+  /** An API key (manage + send) in `org`. */
+  apiKey(org: string, capabilities?: ('manage' | 'send')[]): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** The API in this process against the medium suite's migrated Postgres (see global-setup). */
+export async function startInProcessApi(env: Record<string, string> = {}): Promise<InProcessApi> {
+  const url = process.env.WAGW_MEDIUM_DATABASE_URL;
+  if (!url)
+    throw new Error('WAGW_MEDIUM_DATABASE_URL is not set: run through the medium Jest project');
+  const config = loadApiConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...env });
+  const dataSource = await createDataSource({
+    url,
+    poolSize: 4,
+    applicationName: 'wagw-medium',
+  }).initialize();
+  const app = await createApp(config, dataSource, pino({ level: 'silent' }));
+  await app.getHttpAdapter().getInstance().ready();
+  return {
+    app,
+    dataSource,
+    async apiKey(org, capabilities = ['manage', 'send']) {
+      const created = await app
+        .get(ApiKeysService)
+        .issue({ organizationId: org, name: 'test', capabilities, createdByUserId: 'test' });
+      return created.secret;
+    },
+    async close() {
+      await app.close();
+      await dataSource.destroy();
+    },
+  };
+}
