@@ -3,11 +3,11 @@ import {
   DocumentBuilder,
   type OpenAPIObject,
   type OperationObject,
-  type PathItemObject,
   type ReferenceObject,
   type SchemaObject,
   SwaggerModule,
 } from '@nestjs/swagger';
+import { publicPath } from '../common/custom-methods.js';
 import { errorResponse } from './api-responses.decorator.js';
 
 const OPERATION_METHODS = [
@@ -34,22 +34,34 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
       description: 'Login JWT or API key (wagw_...)',
     })
     .build();
-  return applyBodyConventions(SwaggerModule.createDocument(app, config));
+  return applyGlobalConventions(SwaggerModule.createDocument(app, config));
 }
 
 /**
- * What holds for every JSON body because of global wiring, not of any one route's decorators:
+ * What holds for every route because of global wiring, not of any one route's decorators:
+ * - custom methods are served at their public path `{id}:verb`, not the internal `{id}/~verb`
+ *   their controllers declare (a request for that one is a 404; see custom-methods.ts);
+ * - every error leaves AllExceptionsFilter as the JSON envelope, whatever a route produces;
  * - the body limit is Fastify's, for every route: a route with a body can answer 413;
  * - ApiValidationPipe rejects unknown fields (`additionalProperties: false`) and reads a missing
  *   body as `{}`, so a body whose fields are all optional may be left out (`required: false`).
  */
-export function applyBodyConventions(document: OpenAPIObject): OpenAPIObject {
+export function applyGlobalConventions(document: OpenAPIObject): OpenAPIObject {
+  document.paths = Object.fromEntries(
+    Object.entries(document.paths).map(([path, item]) => [publicPath(path), item]),
+  );
   const schemas = document.components?.schemas ?? {};
-  for (const item of Object.values(document.paths) as PathItemObject[]) {
+  for (const item of Object.values(document.paths)) {
     for (const method of OPERATION_METHODS) {
       const operation: OperationObject | undefined = item[method];
-      const body = operation?.requestBody;
-      if (!operation || !body || '$ref' in body) continue;
+      if (!operation) continue;
+      for (const [status, response] of Object.entries(operation.responses)) {
+        if (Number(status) >= 400 && response && !('$ref' in response)) {
+          response.content = errorResponse(Number(status)).content;
+        }
+      }
+      const body = operation.requestBody;
+      if (!body || '$ref' in body) continue;
       operation.responses['413'] ??= errorResponse(413);
       const ref = (body.content['application/json']?.schema as ReferenceObject | undefined)?.$ref;
       const schema: SchemaObject | ReferenceObject | undefined = ref
