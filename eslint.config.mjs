@@ -37,9 +37,28 @@ export default tseslint.config(
               sourceTag: 'type:whatsapp',
               onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:wa-sim'],
             },
+            { sourceTag: 'type:messaging', onlyDependOnLibsWithTags: ['type:contracts'] },
             {
+              sourceTag: 'type:gateway',
+              onlyDependOnLibsWithTags: [
+                'type:domain',
+                'type:persistence',
+                'type:contracts',
+                'type:messaging',
+                'type:whatsapp',
+              ],
+            },
+            {
+              // The API embeds one gateway worker and the simulated network in `npm start`.
               sourceTag: 'scope:api',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:persistence', 'type:contracts'],
+              onlyDependOnLibsWithTags: [
+                'type:domain',
+                'type:persistence',
+                'type:contracts',
+                'type:messaging',
+                'type:gateway',
+                'type:wa-sim',
+              ],
             },
             {
               sourceTag: 'scope:gateway',
@@ -47,7 +66,8 @@ export default tseslint.config(
                 'type:domain',
                 'type:persistence',
                 'type:contracts',
-                'type:whatsapp',
+                'type:messaging',
+                'type:gateway',
               ],
             },
             { sourceTag: 'scope:wa-sim', onlyDependOnLibsWithTags: ['type:wa-sim'] },

@@ -8,10 +8,14 @@ export interface ApiProcess {
 }
 
 /** Starts the built API (`apps/api/dist/main.js`) as a process and waits until it is ready. */
-export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+/** `args: ['--embedded-gateway']` is what `npm start` runs: API + gateway (+ wa-sim) in one process. */
+export async function startApiProcess(
+  env: Record<string, string>,
+  args: string[] = [],
+): Promise<ApiProcess> {
   const port = await freePort();
   const fullEnv = { PORT: String(port), HOST: '127.0.0.1', ...env };
-  const proc = runNode('apps/api/dist/main.js', fullEnv);
+  const proc = runNode('apps/api/dist/main.js', fullEnv, args);
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
     await waitFor(

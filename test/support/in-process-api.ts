@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createInProcessMessaging, InProcessBroker } from '@wagw/messaging';
 import { createDataSource } from '@wagw/persistence';
 import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -26,7 +27,12 @@ export async function startInProcessApi(env: Record<string, string> = {}): Promi
     poolSize: 4,
     applicationName: 'wagw-medium',
   }).initialize();
-  const app = await createApp(config, dataSource, pino({ level: 'silent' }));
+  // No gateway serves this broker: lifecycle commands answer 503, which is what these tests want.
+  const messaging = createInProcessMessaging(new InProcessBroker());
+  const app = await createApp(config, dataSource, pino({ level: 'silent' }), {
+    commands: messaging.commands,
+    consumer: messaging.consumer,
+  });
   await app.getHttpAdapter().getInstance().ready();
   return {
     app,
@@ -39,6 +45,7 @@ export async function startInProcessApi(env: Record<string, string> = {}): Promi
     },
     async close() {
       await app.close();
+      await messaging.close();
       await dataSource.destroy();
     },
   };

@@ -1,5 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import type { CommandClient, EventConsumer } from '@wagw/messaging';
 import { DataSource } from 'typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -7,6 +8,9 @@ import { JwtVerifier } from './auth/jwt-verifier.service.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { ApiValidationPipe } from './common/validation.pipe.js';
 import { ApiConfig } from './config/api-config.js';
+import { EventsModule } from './events/events.module.js';
+import { GatewaysModule } from './gateways/gateways.module.js';
+import { COMMAND_CLIENT, EVENT_CONSUMER } from './messaging/messaging.tokens.js';
 import { OpsModule } from './ops/ops.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 
@@ -14,24 +18,47 @@ import { SessionsModule } from './sessions/sessions.module.js';
 @Global()
 @Module({})
 class CoreModule {
-  static register(config: ApiConfig, dataSource: DataSource): DynamicModule {
+  static register(
+    config: ApiConfig,
+    dataSource: DataSource,
+    messaging: ApiMessaging,
+  ): DynamicModule {
     return {
       module: CoreModule,
       providers: [
         { provide: ApiConfig, useValue: config },
         { provide: DataSource, useValue: dataSource },
+        { provide: COMMAND_CLIENT, useValue: messaging.commands },
+        { provide: EVENT_CONSUMER, useValue: messaging.consumer },
       ],
-      exports: [ApiConfig, DataSource],
+      exports: [ApiConfig, DataSource, COMMAND_CLIENT, EVENT_CONSUMER],
     };
   }
 }
 
+/** The transport picked at start: NATS + JetStream, or the in-process broker of `npm start`. */
+export interface ApiMessaging {
+  commands: CommandClient;
+  consumer: EventConsumer;
+}
+
 @Module({})
 export class AppModule {
-  static register(config: ApiConfig, dataSource: DataSource): DynamicModule {
+  static register(
+    config: ApiConfig,
+    dataSource: DataSource,
+    messaging: ApiMessaging,
+  ): DynamicModule {
     return {
       module: AppModule,
-      imports: [CoreModule.register(config, dataSource), OpsModule, ApiKeysModule, SessionsModule],
+      imports: [
+        CoreModule.register(config, dataSource, messaging),
+        OpsModule,
+        ApiKeysModule,
+        SessionsModule,
+        EventsModule,
+        GatewaysModule,
+      ],
       providers: [
         JwtVerifier,
         { provide: APP_GUARD, useClass: AuthGuard },

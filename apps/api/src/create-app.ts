@@ -7,9 +7,11 @@ import { newId } from '@wagw/domain';
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
-import { AppModule } from './app.module.js';
+import { type ApiMessaging, AppModule } from './app.module.js';
+import { rewriteCustomMethods } from './common/custom-methods.js';
 import { PinoNestLogger } from './common/pino-nest-logger.js';
 import { toErrorResponse } from './common/to-error-response.js';
+import { deferBodyErrors } from './common/validation.pipe.js';
 import type { ApiConfig } from './config/api-config.js';
 import { MetricsService } from './ops/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.js';
@@ -21,6 +23,7 @@ export async function createApp(
   config: ApiConfig,
   dataSource: DataSource,
   logger: Logger,
+  messaging: ApiMessaging,
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -33,14 +36,17 @@ export async function createApp(
       return typeof header === 'string' && REQUEST_ID.test(header) ? header : newId();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
-    // The router rejects malformed URLs and over-long parameters before any hook or filter runs.
+    // `/sessions/{id}:start` and friends (see custom-methods.ts).
+    rewriteUrl: (req: IncomingMessage) => rewriteCustomMethods(req.url ?? '/'),
+    // The router rejects malformed URLs and over-long parameters before any hook or filter runs,
+    // so the correlation id the onRequest hook sets on every other response is set here too.
     frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) => {
       const { status, body } = toErrorResponse(error, String(request.id));
-      void reply.status(status).send(body);
+      void reply.header('x-request-id', request.id).status(status).send(body);
     },
   });
   const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(config, dataSource),
+    AppModule.register(config, dataSource, messaging),
     adapter,
     // Fastify's own JSON parser only: JSON in and out, anything else is a 400.
     { logger: new PinoNestLogger(logger), bufferLogs: false, bodyParser: false },
@@ -54,7 +60,8 @@ export async function createApp(
   });
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.removeContentTypeParser('text/plain');
+  // JSON only; a body that is not (malformed, empty, another type) is a 400 after auth (401/403).
+  deferBodyErrors(fastify);
   const metrics = app.get(MetricsService);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -1,15 +1,45 @@
 import 'reflect-metadata';
+import { hostname } from 'node:os';
+import { loadGatewayConfig } from '@wagw/gateway';
+import {
+  createInProcessMessaging,
+  createNatsMessaging,
+  InProcessBroker,
+  type Messaging,
+} from '@wagw/messaging';
 import { openDatabase } from '@wagw/persistence';
+import type { Logger } from 'pino';
 import { createLogger } from './common/logger.js';
-import { describeConfig, loadApiConfig } from './config/api-config.js';
+import { type ApiConfig, describeConfig, loadApiConfig } from './config/api-config.js';
 import { createApp } from './create-app.js';
+import { type EmbeddedFleet, startEmbeddedFleet } from './embedded/embedded-fleet.js';
 
-const SHUTDOWN_TIMEOUT_MS = 15_000;
+const SHUTDOWN_TIMEOUT_MS = 20_000;
 
+/** NATS + JetStream when NATS_URL is set; else the in-process broker (same contracts). */
+function createMessaging(config: ApiConfig, logger: Logger): Messaging {
+  return config.NATS_URL
+    ? createNatsMessaging({
+        servers: config.NATS_URL,
+        prefix: config.NATS_PREFIX,
+        name: `api-${hostname()}`,
+        logger,
+      })
+    : createInProcessMessaging(new InProcessBroker(), { logger });
+}
+
+/**
+ * The API. `npm start` passes `--embedded-gateway`: one gateway worker (and, with the simulated
+ * driver, the simulated WhatsApp network) runs in this process too. `npm run start:api` does not.
+ */
 async function main(): Promise<void> {
+  const embedGateway = process.argv.includes('--embedded-gateway');
   const config = loadApiConfig();
+  const gatewayConfig = embedGateway
+    ? loadGatewayConfig({ GATEWAY_ID: 'embedded', ...process.env })
+    : null;
   const logger = createLogger(config.LOG_LEVEL, 'api');
-  logger.info({ config: describeConfig(config) }, 'starting');
+  logger.info({ config: describeConfig(config), embeddedGateway: embedGateway }, 'starting');
   const db = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -19,21 +49,37 @@ async function main(): Promise<void> {
   });
   if (db.embedded)
     logger.info({ dataDir: config.DATA_DIR }, 'embedded database ready (migrations applied)');
-  const app = await createApp(config, db.dataSource, logger);
+  const messaging = createMessaging(config, logger);
+  const app = await createApp(config, db.dataSource, logger, {
+    commands: messaging.commands,
+    consumer: messaging.consumer,
+  });
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ url: await app.getUrl() }, 'API listening');
+  let fleet: EmbeddedFleet | null = null;
+  if (gatewayConfig) {
+    fleet = await startEmbeddedFleet({
+      gateway: gatewayConfig,
+      simulatorPort: process.env.WA_SIM_URL ? null : config.WA_SIM_PORT,
+      dataDir: config.DATA_DIR,
+      dataSource: db.dataSource,
+      messaging,
+      logger: logger.child({ component: 'gateway' }),
+    });
+  }
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down: draining requests');
-    const force = setTimeout(() => {
+    logger.info({ signal }, 'shutting down: handing sessions over, draining requests');
+    setTimeout(() => {
       logger.error('shutdown timed out');
       process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS);
-    force.unref();
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    await fleet?.stop();
     await app.close();
+    await messaging.close();
     await db.close();
     logger.info('stopped');
     process.exit(0);

@@ -1,1 +1,4 @@
-export {};
+export * from './commands.js';
+export * from './events.js';
+export * from './session-status.js';
+export * from './subjects.js';

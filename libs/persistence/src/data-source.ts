@@ -1,10 +1,19 @@
 import { DataSource } from 'typeorm';
 import { ApiKeyEntity } from './entities/api-key.entity.js';
+import { GatewayEntity } from './entities/gateway.entity.js';
 import { SessionEntity } from './entities/session.entity.js';
+import { WaAuthCredsEntity, WaAuthKeyEntity } from './entities/wa-auth.entity.js';
 import { InitialSchema1763780000000 } from './migrations/1763780000000-initial-schema.js';
+import { GatewayFleet1763790000000 } from './migrations/1763790000000-gateway-fleet.js';
 
-export const ENTITIES = [SessionEntity, ApiKeyEntity];
-export const MIGRATIONS = [InitialSchema1763780000000];
+export const ENTITIES = [
+  SessionEntity,
+  ApiKeyEntity,
+  GatewayEntity,
+  WaAuthCredsEntity,
+  WaAuthKeyEntity,
+];
+export const MIGRATIONS = [InitialSchema1763780000000, GatewayFleet1763790000000];
 
 export interface DataSourceOptions {
   url: string;

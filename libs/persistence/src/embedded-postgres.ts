@@ -24,6 +24,9 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedPostgres> {
   const pgDir = join(options.dataDir, 'pglite');
   await mkdir(pgDir, { recursive: true });
+  const infoFile = join(options.dataDir, EMBEDDED_SERVER_FILE);
+  // Claim the directory before PGlite opens it: a CLI started meanwhile waits instead of opening it too.
+  if (options.advertise) await writeFile(infoFile, JSON.stringify({ url: null, pid: process.pid }));
   const db = await PGlite.create({ dataDir: pgDir });
   const server = new PGLiteSocketServer({
     db,
@@ -34,7 +37,6 @@ export async function startEmbeddedPostgres(options: {
   await server.start();
   const port = server.getServerConn().split(':').pop();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres?sslmode=disable`;
-  const infoFile = join(options.dataDir, EMBEDDED_SERVER_FILE);
   if (options.advertise) await writeFile(infoFile, JSON.stringify({ url, pid: process.pid }));
   return {
     url,

@@ -34,12 +34,12 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenDa
     }).initialize();
     return { dataSource, embedded: false, close: () => dataSource.destroy() };
   }
-  const running = await runningEmbeddedServer(options.dataDir);
+  const running = await runningEmbeddedServer(options.dataDir, options.role === 'client');
   if (running && options.role === 'product') {
     throw new DataDirInUseError(`DATA_DIR ${options.dataDir} is in use by process ${running.pid}`);
   }
   let server: EmbeddedPostgres | null = null;
-  let url = running?.url;
+  let url = running?.url ?? undefined;
   if (!url) {
     // PGlite is one connection multiplexed: allow the whole pool plus the odd extra client.
     server = await startEmbeddedPostgres({
@@ -66,18 +66,33 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenDa
   }
 }
 
+const STARTUP_WAIT_MS = 60_000;
+
+/**
+ * The product running on `dataDir`, if any. A client (the CLI) waits while the product is still
+ * opening its database; the product itself treats any live owner as "in use".
+ */
 async function runningEmbeddedServer(
   dataDir: string,
-): Promise<{ url: string; pid: number } | null> {
-  try {
-    const info = JSON.parse(await readFile(join(dataDir, EMBEDDED_SERVER_FILE), 'utf8')) as {
-      url: string;
-      pid: number;
-    };
-    if (info.pid === process.pid) return null;
-    process.kill(info.pid, 0);
-    return info;
-  } catch {
-    return null;
+  waitForUrl: boolean,
+): Promise<{ url: string | null; pid: number } | null> {
+  const deadline = Date.now() + STARTUP_WAIT_MS;
+  for (;;) {
+    let info: { url: string | null; pid: number };
+    try {
+      info = JSON.parse(await readFile(join(dataDir, EMBEDDED_SERVER_FILE), 'utf8')) as {
+        url: string | null;
+        pid: number;
+      };
+      if (info.pid === process.pid) return null;
+      process.kill(info.pid, 0);
+    } catch {
+      return null;
+    }
+    if (info.url || !waitForUrl) return info;
+    if (Date.now() > deadline) {
+      throw new DataDirInUseError(`process ${info.pid} has not finished opening ${dataDir}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

@@ -2,6 +2,7 @@ import { plainToInstance, Transform } from 'class-transformer';
 import {
   IsIn,
   IsInt,
+  Matches,
   IsOptional,
   IsString,
   IsUrl,
@@ -108,6 +109,44 @@ export class ApiConfig {
   @Min(0)
   API_KEY_CACHE_TTL_MS = 60_000;
 
+  /** NATS with JetStream. Unset → the in-process transport of the embedded setup. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  NATS_URL?: string = undefined;
+
+  /** Prefix of every subject and stream name: lets several deployments share one NATS. */
+  @Matches(/^[A-Za-z0-9_-]+$/)
+  NATS_PREFIX = 'wagw';
+
+  /** How long a lifecycle command waits for a gateway before answering 503 unavailable. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  COMMAND_TIMEOUT_MS = 5_000;
+
+  /** How long `GET /qr` waits for the first QR code of a session that was not pairing. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(120_000)
+  QR_WAIT_MS = 10_000;
+
+  /** A gateway not seen for this long is not listed as live. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  GATEWAY_STALE_AFTER_MS = 30_000;
+
+  /** `npm start`: where the in-process simulated WhatsApp network serves its control API. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  WA_SIM_PORT = 8090;
+
   get jwtEnabled(): boolean {
     return this.AUTH_JWKS_URL !== undefined;
   }
@@ -115,7 +154,7 @@ export class ApiConfig {
 
 export class ConfigError extends Error {}
 
-const SECRET_KEYS = new Set(['DATABASE_URL']);
+const SECRET_KEYS = new Set(['DATABASE_URL', 'NATS_URL']);
 
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const known = Object.keys(new ApiConfig());

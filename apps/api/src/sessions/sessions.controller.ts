@@ -3,19 +3,26 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Inject,
   Param,
   Patch,
   Post,
+  Res,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@wagw/domain';
+import type { FastifyReply } from 'fastify';
+import QRCode from 'qrcode';
 import { CurrentPrincipal, RequireCapability } from '../auth/auth.decorators.js';
+import { customMethod } from '../common/custom-methods.js';
 import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator.js';
 import { CreateSessionDto } from './dto/create-session.dto.js';
+import { PairingCodeRequestDto, PairingCodeResponse, QrResponse } from './dto/pairing-code.dto.js';
 import { SessionListResponse, SessionResponse } from './dto/session.response.js';
 import { UpdateSessionDto } from './dto/update-session.dto.js';
+import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { SessionsService } from './sessions.service.js';
 
 @ApiTags('Sessions')
@@ -23,7 +30,10 @@ import { SessionsService } from './sessions.service.js';
 @Controller('sessions')
 @RequireCapability('manage')
 export class SessionsController {
-  constructor(@Inject(SessionsService) private readonly sessions: SessionsService) {}
+  constructor(
+    @Inject(SessionsService) private readonly sessions: SessionsService,
+    @Inject(SessionLifecycleService) private readonly lifecycle: SessionLifecycleService,
+  ) {}
 
   @Post()
   @ApiOperation({ summary: 'Create a session (one WhatsApp number slot); not idempotent' })
@@ -70,11 +80,92 @@ export class SessionsController {
   @Delete(':session')
   @HttpCode(204)
   @ApiOperation({
-    summary: 'Delete a session: unlink the device, delete its auth state, remove the row',
+    summary: 'Delete a session: unlink the device if paired, delete its auth state, remove the row',
   })
   @ApiOk(204)
-  @ApiErrors(401, 403, 404)
+  @ApiErrors(401, 403, 404, 503)
   delete(@CurrentPrincipal() principal: Principal, @Param('session') id: string): Promise<void> {
-    return this.sessions.delete(principal, id);
+    return this.lifecycle.delete(principal, id);
+  }
+
+  @Post(customMethod('session', 'start'))
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Connect an already-paired session; async and idempotent' })
+  @ApiOk(200, SessionResponse)
+  @ApiErrors(401, 403, 404, 409, 503)
+  start(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session') id: string,
+  ): Promise<SessionResponse> {
+    return this.lifecycle.start(principal, id);
+  }
+
+  @Post(customMethod('session', 'stop'))
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Disconnect, keeping the pairing; idempotent' })
+  @ApiOk(200, SessionResponse)
+  @ApiErrors(401, 403, 404)
+  stop(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session') id: string,
+  ): Promise<SessionResponse> {
+    return this.lifecycle.stop(principal, id);
+  }
+
+  @Post(customMethod('session', 'restart'))
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reconnect, keeping the pairing; async' })
+  @ApiOk(200, SessionResponse)
+  @ApiErrors(401, 403, 404, 409, 503)
+  restart(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session') id: string,
+  ): Promise<SessionResponse> {
+    return this.lifecycle.restart(principal, id);
+  }
+
+  @Post(customMethod('session', 'logout'))
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Unlink the device; the row stays, unpaired. Idempotent, destructive' })
+  @ApiOk(200, SessionResponse)
+  @ApiErrors(401, 403, 404, 503)
+  logout(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session') id: string,
+  ): Promise<SessionResponse> {
+    return this.lifecycle.logout(principal, id);
+  }
+
+  @Get(':session/qr')
+  @ApiOperation({
+    summary:
+      'The current QR code (JSON, or PNG with Accept: image/png); starts QR pairing if needed',
+  })
+  @ApiProduces('application/json', 'image/png')
+  @ApiOk(200, QrResponse)
+  @ApiErrors(401, 403, 404, 409, 503)
+  async qr(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session') id: string,
+    @Headers('accept') accept: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QrResponse | Buffer> {
+    const qr = await this.lifecycle.qr(principal, id);
+    if (!accept?.includes('image/png')) return qr;
+    void reply.header('content-type', 'image/png').header('x-qr-expires-at', String(qr.expiresAt));
+    return QRCode.toBuffer(qr.qr, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
+  }
+
+  @Post(':session/pairing-code')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Request a phone pairing code for this number' })
+  @ApiOk(200, PairingCodeResponse)
+  @ApiErrors(400, 401, 403, 404, 409, 413, 503)
+  pairingCode(
+    @CurrentPrincipal() principal: Principal,
+    @Param('session') id: string,
+    @Body() dto: PairingCodeRequestDto,
+  ): Promise<PairingCodeResponse> {
+    return this.lifecycle.pairingCode(principal, id, dto.phoneNumber);
   }
 }

@@ -1,10 +1,24 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isId } from '@wagw/domain';
+import { type DesiredState, isId, type SessionStatus } from '@wagw/domain';
 import { SessionEntity } from '@wagw/persistence';
 import { DataSource, type Repository } from 'typeorm';
 
 export type SessionPatch = Partial<
-  Pick<SessionEntity, 'label' | 'autoRead' | 'presenceTyping' | 'ratePerMin' | 'ratePerHour'>
+  Pick<
+    SessionEntity,
+    | 'label'
+    | 'autoRead'
+    | 'presenceTyping'
+    | 'ratePerMin'
+    | 'ratePerHour'
+    | 'desiredState'
+    | 'status'
+    | 'phoneNumber'
+    | 'waJid'
+    | 'waLid'
+    | 'qr'
+    | 'qrExpiresAt'
+  >
 >;
 
 /** The only place sessions touch the database: the organization is in every query. */
@@ -12,7 +26,7 @@ export type SessionPatch = Partial<
 export class SessionsRepository {
   private readonly repo: Repository<SessionEntity>;
 
-  constructor(@Inject(DataSource) dataSource: DataSource) {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {
     this.repo = dataSource.getRepository(SessionEntity);
   }
 
@@ -48,10 +62,41 @@ export class SessionsRepository {
     return row ? this.repo.create(this.fromRaw(row)) : null;
   }
 
+  /** Removes the row and its WhatsApp auth state in one transaction. */
   async delete(organizationId: string, id: string): Promise<boolean> {
     if (!isId(id)) return false;
-    const result = await this.repo.delete({ organizationId, id });
-    return (result.affected ?? 0) > 0;
+    return this.dataSource.transaction(async (manager) => {
+      const result = await manager.delete(SessionEntity, { organizationId, id });
+      if ((result.affected ?? 0) === 0) return false;
+      await manager.query('DELETE FROM wa_auth_keys WHERE session_id = $1', [id]);
+      await manager.query('DELETE FROM wa_auth_creds WHERE session_id = $1', [id]);
+      return true;
+    });
+  }
+
+  /**
+   * Records what the organization wants. `status` (optional) is the early state the caller may
+   * show at once; the gateway's events, folded later, supersede it.
+   */
+  async setDesired(
+    organizationId: string,
+    id: string,
+    desiredState: DesiredState,
+    status?: SessionStatus,
+  ): Promise<SessionEntity | null> {
+    return this.update(organizationId, id, { desiredState, ...(status ? { status } : {}) });
+  }
+
+  /** After a confirmed logout: the device is unlinked, so the row is unpaired. */
+  clearPairing(organizationId: string, id: string): Promise<SessionEntity | null> {
+    return this.update(organizationId, id, {
+      phoneNumber: null,
+      waJid: null,
+      waLid: null,
+      qr: null,
+      qrExpiresAt: null,
+      status: 'stopped',
+    });
   }
 
   private fromRaw(row: Record<string, unknown>): Partial<SessionEntity> {

@@ -4,11 +4,15 @@ import { SessionEntity } from '@wagw/persistence';
 import type { CreateSessionDto } from './dto/create-session.dto.js';
 import { SessionListResponse, SessionResponse } from './dto/session.response.js';
 import type { UpdateSessionDto } from './dto/update-session.dto.js';
+import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { SessionsRepository } from './sessions.repository.js';
 
 @Injectable()
 export class SessionsService {
-  constructor(@Inject(SessionsRepository) private readonly repository: SessionsRepository) {}
+  constructor(
+    @Inject(SessionsRepository) private readonly repository: SessionsRepository,
+    @Inject(SessionLifecycleService) private readonly lifecycle: SessionLifecycleService,
+  ) {}
 
   async create(principal: Principal, dto: CreateSessionDto): Promise<SessionResponse> {
     const now = new Date();
@@ -29,11 +33,20 @@ export class SessionsService {
       waLid: null,
       gatewayId: null,
       lastConnectedAt: null,
+      ownerId: null,
+      epoch: 0,
+      leaseExpiresAt: null,
+      qr: null,
+      qrExpiresAt: null,
+      statusReason: null,
+      statusEpoch: 0,
+      statusSeq: 0,
       createdByUserId: principal.actorId,
       createdAt: now,
       updatedAt: now,
     });
     await this.repository.insert(session);
+    if (dto.start) this.lifecycle.nudgeClaim(session.id);
     return SessionResponse.from(session);
   }
 
@@ -51,10 +64,7 @@ export class SessionsService {
   async update(principal: Principal, id: string, dto: UpdateSessionDto): Promise<SessionResponse> {
     const session = await this.repository.update(principal.organizationId, id, dto);
     if (!session) throw notFound('session');
+    this.lifecycle.nudgeSettings(session);
     return SessionResponse.from(session);
-  }
-
-  async delete(principal: Principal, id: string): Promise<void> {
-    if (!(await this.repository.delete(principal.organizationId, id))) throw notFound('session');
   }
 }

@@ -3,6 +3,8 @@ import type { DesiredState, SessionStatus } from '@wagw/domain';
 
 @Entity({ name: 'sessions' })
 @Index('sessions_org_id_idx', ['organizationId', 'id'])
+@Index('sessions_claimable_idx', ['leaseExpiresAt'], { where: `desired_state = 'running'` })
+@Index('sessions_owner_idx', ['ownerId'], { where: 'owner_id IS NOT NULL' })
 export class SessionEntity {
   @PrimaryColumn({ type: 'char', length: 26 })
   id: string;
@@ -48,6 +50,51 @@ export class SessionEntity {
 
   @Column({ name: 'last_connected_at', type: 'timestamptz', precision: 3, nullable: true })
   lastConnectedAt: Date | null;
+
+  // --- lease (written only by gateway workers, fenced by owner + epoch) ---
+
+  /** `<gatewayId>/<nonce>` of the worker process holding the lease; null when none does. */
+  @Column({ name: 'owner_id', type: 'text', nullable: true })
+  ownerId: string | null;
+
+  /** +1 on every claim: the fencing token of every write the holder makes. */
+  @Column({
+    type: 'bigint',
+    default: 0,
+    transformer: { to: (v: number) => v, from: (v: string) => Number(v) },
+  })
+  epoch: number;
+
+  @Column({ name: 'lease_expires_at', type: 'timestamptz', precision: 3, nullable: true })
+  leaseExpiresAt: Date | null;
+
+  // --- folded from gateway events (ordered by the event's epoch + seq) ---
+
+  @Column({ type: 'text', nullable: true })
+  qr: string | null;
+
+  @Column({ name: 'qr_expires_at', type: 'timestamptz', precision: 3, nullable: true })
+  qrExpiresAt: Date | null;
+
+  /** Why the connection last closed or failed (a WhatsApp disconnect code and text). */
+  @Column({ name: 'status_reason', type: 'text', nullable: true })
+  statusReason: string | null;
+
+  @Column({
+    name: 'status_epoch',
+    type: 'bigint',
+    default: 0,
+    transformer: { to: (v: number) => v, from: (v: string) => Number(v) },
+  })
+  statusEpoch: number;
+
+  @Column({
+    name: 'status_seq',
+    type: 'bigint',
+    default: 0,
+    transformer: { to: (v: number) => v, from: (v: string) => Number(v) },
+  })
+  statusSeq: number;
 
   @Column({ name: 'created_by_user_id', type: 'text' })
   createdByUserId: string;

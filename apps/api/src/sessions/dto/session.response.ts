@@ -43,7 +43,11 @@ export class SessionResponse {
       autoRead: s.autoRead,
       createdAt: s.createdAt.getTime(),
       createdByUserId: s.createdByUserId,
-      gatewayId: s.gatewayId,
+      // Only a live lease means a gateway holds it; a crashed holder's id is not the truth.
+      gatewayId:
+        s.ownerId !== null && s.leaseExpiresAt !== null && s.leaseExpiresAt.getTime() > Date.now()
+          ? s.gatewayId
+          : null,
       id: s.id,
       isAdminSession: s.isAdminSession,
       label: s.label,

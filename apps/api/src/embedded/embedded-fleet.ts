@@ -1,0 +1,74 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createGatewayRuntime, type GatewayConfig } from '@wagw/gateway';
+import type { Messaging } from '@wagw/messaging';
+import { startWaSim, type WaSimServer } from '@wagw/wa-sim';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+
+export interface EmbeddedFleetOptions {
+  gateway: GatewayConfig;
+  /** Run the simulated WhatsApp network in this process (unless WA_SIM_URL points elsewhere). */
+  simulatorPort: number | null;
+  dataDir: string;
+  dataSource: DataSource;
+  messaging: Messaging;
+  logger: Logger;
+}
+
+export interface EmbeddedFleet {
+  simulatorUrl: string | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * `npm start`: one gateway worker in the API process, on the same database and transport, and
+ * (with the simulated driver) the simulated WhatsApp network beside it. The same worker code as
+ * the standalone gateway: only the wiring differs.
+ */
+export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise<EmbeddedFleet> {
+  const { gateway, logger } = options;
+  let sim: WaSimServer | null = null;
+  if (gateway.WA_DRIVER === 'simulated' && options.simulatorPort !== null) {
+    sim = await startWaSim({ port: options.simulatorPort, host: '127.0.0.1' });
+    gateway.WA_SIM_URL = sim.url;
+    logger.info({ control: sim.controlUrl }, 'simulated WhatsApp network listening');
+  }
+  const authStateKey = gateway.AUTH_STATE_KEY
+    ? Buffer.from(gateway.AUTH_STATE_KEY, 'base64')
+    : await loadOrCreateKey(join(options.dataDir, 'auth-state.key'));
+  const runtime = createGatewayRuntime({
+    config: gateway,
+    dataSource: options.dataSource,
+    commands: options.messaging.server,
+    publisher: options.messaging.publisher,
+    authStateKey,
+    logger,
+    defaultMetrics: false,
+  });
+  await runtime.worker.start();
+  return {
+    simulatorUrl: sim?.controlUrl ?? null,
+    async stop() {
+      await runtime.worker.stop();
+      await sim?.close();
+    },
+  };
+}
+
+/** The embedded setup keeps its auth-state key beside its data, readable by its owner only. */
+async function loadOrCreateKey(path: string): Promise<Buffer> {
+  try {
+    const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
+    if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32);
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, key.toString('base64'), { mode: 0o600, flag: 'wx' });
+  await chmod(path, 0o600);
+  return key;
+}

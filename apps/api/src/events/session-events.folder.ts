@@ -1,0 +1,34 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { EventConsumer } from '@wagw/messaging';
+import { EVENT_CONSUMER } from '../messaging/messaging.tokens.js';
+import { SessionFoldRepository } from '../sessions/session-fold.repository.js';
+
+/** The durable consumer, shared by every API replica, that folds gateway events into rows. */
+export const FOLD_CONSUMER = 'api-session-fold';
+
+@Injectable()
+export class SessionEventsFolder implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(SessionEventsFolder.name);
+
+  constructor(
+    @Inject(EVENT_CONSUMER) private readonly consumer: EventConsumer,
+    @Inject(SessionFoldRepository) private readonly fold: SessionFoldRepository,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.consumer.consume(FOLD_CONSUMER, async (event) => {
+      await this.fold.apply(event);
+    });
+    this.logger.log('folding gateway events into session rows');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.consumer.close();
+  }
+}

@@ -1,0 +1,323 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { type CommandContract, type CommandReply, Commands } from '@wagw/contracts';
+import { failedPrecondition, notFound, type Principal, unavailable } from '@wagw/domain';
+import { type CommandClient, CommandUnavailableError } from '@wagw/messaging';
+import type { SessionEntity } from '@wagw/persistence';
+import { ApiConfig } from '../config/api-config.js';
+import { COMMAND_CLIENT } from '../messaging/messaging.tokens.js';
+import { SessionResponse } from './dto/session.response.js';
+import { SessionsRepository } from './sessions.repository.js';
+
+const QR_POLL_MS = 100;
+/** A fleet command may land on a full worker (queue group): ask again, another may take it. */
+const CLAIM_ATTEMPTS = 3;
+const LOGOUT_TIMEOUT_MS = 15_000;
+
+export const isHeld = (s: SessionEntity): boolean =>
+  s.ownerId !== null &&
+  s.gatewayId !== null &&
+  s.leaseExpiresAt !== null &&
+  s.leaseExpiresAt.getTime() > Date.now();
+
+/**
+ * The lifecycle of sessions: writes the desired state (the truth the fleet converges on), then
+ * nudges the fleet over the command transport for speed. A lost nudge delays, never breaks:
+ * workers poll for claimable sessions and see desired state at every lease renewal.
+ */
+@Injectable()
+export class SessionLifecycleService {
+  private readonly logger = new Logger(SessionLifecycleService.name);
+
+  constructor(
+    @Inject(SessionsRepository) private readonly repository: SessionsRepository,
+    @Inject(COMMAND_CLIENT) private readonly commands: CommandClient,
+    @Inject(ApiConfig) private readonly config: ApiConfig,
+  ) {}
+
+  /** `POST /sessions` with `start: true`: a best-effort nudge; the create itself has succeeded. */
+  nudgeClaim(sessionId: string): void {
+    void this.claimNow(sessionId).catch((error: unknown) =>
+      this.logger.warn(`no gateway took session ${sessionId} yet: ${(error as Error).message}`),
+    );
+  }
+
+  /** PATCH: the holder re-reads settings now rather than at its next renewal. */
+  nudgeSettings(session: SessionEntity): void {
+    if (isHeld(session)) void this.tell(Commands.settingsChanged, session);
+  }
+
+  async start(principal: Principal, id: string): Promise<SessionResponse> {
+    const session = await this.find(principal, id);
+    if (!session.phoneNumber) {
+      throw failedPrecondition(
+        'the session is not paired: pair it through GET /qr or POST /pairing-code',
+        { reason: 'not_paired' },
+      );
+    }
+    return this.run(principal, session);
+  }
+
+  async stop(principal: Principal, id: string): Promise<SessionResponse> {
+    const session = await this.find(principal, id);
+    const held = isHeld(session);
+    let updated = await this.repository.setDesired(
+      principal.organizationId,
+      id,
+      'stopped',
+      held ? undefined : 'stopped',
+    );
+    // Confirmed by the holder: the connection is closed now, whenever its event is folded.
+    if (held && (await this.tell(Commands.stop, session))) {
+      updated = await this.repository.setDesired(
+        principal.organizationId,
+        id,
+        'stopped',
+        'stopped',
+      );
+    }
+    return this.refreshed(updated);
+  }
+
+  async restart(principal: Principal, id: string): Promise<SessionResponse> {
+    const session = await this.find(principal, id);
+    if (!session.phoneNumber) {
+      throw failedPrecondition(
+        'the session is not paired: pair it through GET /qr or POST /pairing-code',
+        { reason: 'not_paired' },
+      );
+    }
+    if (session.desiredState === 'running' && isHeld(session)) {
+      const reply = await this.ask(Commands.restart, session);
+      if (reply.ok)
+        return this.refreshed(await this.repository.findOne(principal.organizationId, id));
+    }
+    return this.run(principal, session, true);
+  }
+
+  async logout(principal: Principal, id: string): Promise<SessionResponse> {
+    const session = await this.find(principal, id);
+    await this.unlink(principal, session);
+    return this.refreshed(await this.repository.findOne(principal.organizationId, id));
+  }
+
+  /** `DELETE`: unlink the device if paired, then remove the row and its auth state. */
+  async delete(principal: Principal, id: string): Promise<void> {
+    const session = await this.find(principal, id);
+    await this.unlink(principal, session);
+    await this.repository.delete(principal.organizationId, id);
+  }
+
+  async qr(principal: Principal, id: string): Promise<{ qr: string; expiresAt: number }> {
+    let session = await this.find(principal, id);
+    if (session.phoneNumber)
+      throw failedPrecondition('the session is already paired', { reason: 'paired' });
+    const fresh = (s: SessionEntity): boolean =>
+      s.qr !== null && s.qrExpiresAt !== null && s.qrExpiresAt.getTime() > Date.now();
+    if (fresh(session)) return { qr: session.qr!, expiresAt: session.qrExpiresAt!.getTime() };
+    if (session.desiredState !== 'running' || !isHeld(session)) {
+      session =
+        (await this.repository.setDesired(
+          principal.organizationId,
+          id,
+          'running',
+          session.desiredState === 'running' ? undefined : 'starting',
+        )) ?? session;
+      await this.claimOrUndo(principal, session);
+    }
+    const deadline = Date.now() + this.config.QR_WAIT_MS;
+    for (;;) {
+      const current = await this.repository.findOne(principal.organizationId, id);
+      if (!current) throw notFound('session');
+      if (current.phoneNumber)
+        throw failedPrecondition('the session is already paired', { reason: 'paired' });
+      if (fresh(current)) return { qr: current.qr!, expiresAt: current.qrExpiresAt!.getTime() };
+      if (Date.now() >= deadline)
+        throw unavailable('no QR code yet: the gateway has not received one in time; retry');
+      await new Promise((r) => setTimeout(r, QR_POLL_MS));
+    }
+  }
+
+  async pairingCode(
+    principal: Principal,
+    id: string,
+    phoneNumber: string,
+  ): Promise<{ code: string; expiresAt: number }> {
+    let session = await this.find(principal, id);
+    if (session.phoneNumber)
+      throw failedPrecondition('the session is already paired', { reason: 'paired' });
+    if (session.desiredState !== 'running' || !isHeld(session)) {
+      session =
+        (await this.repository.setDesired(
+          principal.organizationId,
+          id,
+          'running',
+          session.desiredState === 'running' ? undefined : 'starting',
+        )) ?? session;
+    }
+    const gatewayId = isHeld(session)
+      ? session.gatewayId!
+      : await this.claimOrUndo(principal, session);
+    const reply = await this.request(
+      Commands.pairingCode,
+      { sessionId: id, phoneNumber },
+      gatewayId,
+      this.config.COMMAND_TIMEOUT_MS * 3,
+    );
+    if (!reply.ok)
+      throw unavailable(`the gateway could not request a pairing code: ${reply.message}`);
+    return { code: reply.code, expiresAt: reply.expiresAt };
+  }
+
+  // --- internals ------------------------------------------------------------------------------
+
+  private async find(principal: Principal, id: string): Promise<SessionEntity> {
+    const session = await this.repository.findOne(principal.organizationId, id);
+    if (!session) throw notFound('session');
+    return session;
+  }
+
+  /** Make it run: idempotent while it already runs; else desired running + a claim nudge. */
+  private async run(
+    principal: Principal,
+    session: SessionEntity,
+    restart = false,
+  ): Promise<SessionResponse> {
+    if (!restart && session.desiredState === 'running' && isHeld(session))
+      return SessionResponse.from(session);
+    const updated =
+      (await this.repository.setDesired(
+        principal.organizationId,
+        session.id,
+        'running',
+        isHeld(session) ? undefined : 'starting',
+      )) ?? session;
+    if (!isHeld(updated)) await this.claimOrUndo(principal, session);
+    return this.refreshed(await this.repository.findOne(principal.organizationId, session.id));
+  }
+
+  /** Claims through the fleet; when no gateway takes it in time, puts the old wish back (503). */
+  private async claimOrUndo(principal: Principal, before: SessionEntity): Promise<string> {
+    try {
+      return await this.claimNow(before.id);
+    } catch (error) {
+      if (!(error instanceof CommandUnavailableError)) throw error;
+      const current = await this.repository.findOne(principal.organizationId, before.id);
+      if (current && !isHeld(current)) {
+        await this.repository.setDesired(
+          principal.organizationId,
+          before.id,
+          before.desiredState,
+          before.status,
+        );
+      }
+      throw unavailable('no gateway took the session in time; safe to retry');
+    }
+  }
+
+  private async claimNow(sessionId: string): Promise<string> {
+    for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
+      const reply = await this.commands.request(
+        Commands.claim,
+        { sessionId },
+        { timeoutMs: this.config.COMMAND_TIMEOUT_MS },
+      );
+      if (reply.ok) return reply.gatewayId;
+      if (reply.reason !== 'no_capacity') break;
+    }
+    throw new CommandUnavailableError('no gateway with capacity claimed the session');
+  }
+
+  /** Unlink: on the holder if held, else through any worker; unpaired sessions just stop. */
+  private async unlink(principal: Principal, session: SessionEntity): Promise<void> {
+    const held = isHeld(session);
+    await this.repository.setDesired(
+      principal.organizationId,
+      session.id,
+      'stopped',
+      held ? undefined : 'stopped',
+    );
+    if (!session.phoneNumber) {
+      if (held && (await this.tell(Commands.stop, session))) {
+        await this.repository.setDesired(
+          principal.organizationId,
+          session.id,
+          'stopped',
+          'stopped',
+        );
+      }
+      return;
+    }
+    const reply = held
+      ? await this.request(
+          Commands.logout,
+          { sessionId: session.id },
+          session.gatewayId!,
+          LOGOUT_TIMEOUT_MS,
+        )
+      : await this.request(
+          Commands.logoutUnheld,
+          { sessionId: session.id },
+          undefined,
+          LOGOUT_TIMEOUT_MS,
+        );
+    if (!reply.ok)
+      throw unavailable(`the device could not be unlinked now (${reply.message}); safe to retry`);
+    await this.repository.clearPairing(principal.organizationId, session.id);
+  }
+
+  /** Best effort: the renewal honours the desired state even if this is lost. */
+  private async tell(
+    command: CommandContract<{ sessionId: string }, CommandReply>,
+    session: SessionEntity,
+  ): Promise<boolean> {
+    try {
+      const reply = await this.commands.request(
+        command,
+        { sessionId: session.id },
+        { gatewayId: session.gatewayId!, timeoutMs: this.config.COMMAND_TIMEOUT_MS },
+      );
+      return reply.ok;
+    } catch (error) {
+      this.logger.warn(
+        `${command.pattern} for ${session.id} not confirmed (${(error as Error).message}); the next lease renewal applies it`,
+      );
+      return false;
+    }
+  }
+
+  private async ask(
+    command: CommandContract<{ sessionId: string }, CommandReply>,
+    session: SessionEntity,
+  ): Promise<CommandReply> {
+    try {
+      return await this.request(
+        command,
+        { sessionId: session.id },
+        session.gatewayId!,
+        this.config.COMMAND_TIMEOUT_MS,
+      );
+    } catch {
+      return { ok: false, reason: 'failed', message: 'no reply' };
+    }
+  }
+
+  private async request<Req, Res>(
+    command: CommandContract<Req, Res>,
+    payload: Req,
+    gatewayId: string | undefined,
+    timeoutMs: number,
+  ): Promise<Res> {
+    try {
+      return await this.commands.request(command, payload, { gatewayId, timeoutMs });
+    } catch (error) {
+      if (error instanceof CommandUnavailableError)
+        throw unavailable('no gateway took the command in time; safe to retry');
+      throw error;
+    }
+  }
+
+  private refreshed(row: SessionEntity | null): SessionResponse {
+    if (!row) throw notFound('session');
+    return SessionResponse.from(row);
+  }
+}

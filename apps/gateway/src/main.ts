@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import { hostname } from 'node:os';
+import {
+  createGatewayRuntime,
+  describeGatewayConfig,
+  loadGatewayConfig,
+  OpsServer,
+} from '@wagw/gateway';
+import { createNatsMessaging } from '@wagw/messaging';
+import { createDataSource } from '@wagw/persistence';
+import { pino } from 'pino';
+
+const SHUTDOWN_TIMEOUT_MS = 20_000;
+
+/** `npm run start:gateway`: one gateway worker of the distributed fleet (Postgres + NATS). */
+async function main(): Promise<void> {
+  const config = loadGatewayConfig();
+  const logger = pino({
+    name: 'gateway',
+    level: config.LOG_LEVEL,
+    redact: { paths: ['creds', '*.creds', 'key', '*.key'], censor: '[redacted]' },
+  });
+  if (!config.DATABASE_URL || !config.NATS_URL || !config.AUTH_STATE_KEY) {
+    throw new Error(
+      'a standalone gateway needs DATABASE_URL, NATS_URL and AUTH_STATE_KEY (npm start embeds one instead)',
+    );
+  }
+  logger.info({ config: describeGatewayConfig(config) }, 'starting');
+  const dataSource = await createDataSource({
+    url: config.DATABASE_URL,
+    poolSize: config.DB_POOL_SIZE,
+    applicationName: `wagw-gateway-${config.GATEWAY_ID}`,
+  }).initialize();
+  const messaging = createNatsMessaging({
+    servers: config.NATS_URL,
+    prefix: config.NATS_PREFIX,
+    name: `gateway-${config.GATEWAY_ID}-${hostname()}`,
+    logger,
+  });
+  const runtime = createGatewayRuntime({
+    config,
+    dataSource,
+    commands: messaging.server,
+    publisher: messaging.publisher,
+    authStateKey: Buffer.from(config.AUTH_STATE_KEY, 'base64'),
+    logger,
+  });
+  const ops = new OpsServer(runtime.metrics.registry, [
+    { name: 'database', check: async () => (await dataSource.query('SELECT 1')) !== undefined },
+    { name: 'leases', check: () => Promise.resolve(runtime.worker.ready) },
+  ]);
+  await runtime.worker.start();
+  const port = await ops.listen(config.GATEWAY_OPS_PORT);
+  logger.info({ gatewayId: config.GATEWAY_ID, opsPort: port }, 'gateway ready');
+
+  let stopping = false;
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'draining: handing sessions to peers');
+    setTimeout(() => {
+      logger.error('shutdown timed out');
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS).unref();
+    await runtime.worker.stop();
+    await messaging.close();
+    await ops.close();
+    await dataSource.destroy();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`fatal: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

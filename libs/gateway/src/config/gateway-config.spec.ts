@@ -1,0 +1,31 @@
+import { describe, expect, it } from '@jest/globals';
+import { describeGatewayConfig, GatewayConfigError, loadGatewayConfig } from './gateway-config.js';
+
+describe('loadGatewayConfig', () => {
+  it('has working defaults', () => {
+    const config = loadGatewayConfig({});
+    expect(config.GATEWAY_ID).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(config.GATEWAY_CAPACITY).toBe(1000);
+    expect(config.LEASE_TTL_MS).toBe(10_000);
+    expect(config.WA_DRIVER).toBe('simulated');
+  });
+
+  it('rejects ids that would break NATS subjects, and bad keys', () => {
+    expect(() => loadGatewayConfig({ GATEWAY_ID: 'gw.1' })).toThrow(GatewayConfigError);
+    expect(() =>
+      loadGatewayConfig({ AUTH_STATE_KEY: Buffer.alloc(16).toString('base64') }),
+    ).toThrow(/32 bytes/);
+    expect(() => loadGatewayConfig({ LEASE_TTL_MS: '10' })).toThrow(/LEASE_TTL_MS/);
+  });
+
+  it('never describes the key or passwords', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const text = JSON.stringify(
+      describeGatewayConfig(
+        loadGatewayConfig({ AUTH_STATE_KEY: key, DATABASE_URL: 'postgres://u:pw@h/db' }),
+      ),
+    );
+    expect(text).not.toContain(key);
+    expect(text).not.toContain(':pw@');
+  });
+});

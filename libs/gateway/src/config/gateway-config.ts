@@ -1,0 +1,134 @@
+import { hostname } from 'node:os';
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/** A host name made safe for NATS subjects and lease owner ids. */
+export const defaultGatewayId = (): string =>
+  hostname()
+    .replace(/[^A-Za-z0-9_-]/g, '-')
+    .slice(0, 64) || 'gateway';
+
+/**
+ * Configuration of a gateway worker, validated once at start. The standalone gateway
+ * (`apps/gateway`) and the embedded one inside `npm start` read it the same way.
+ */
+export class GatewayConfig {
+  @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
+    message: 'GATEWAY_ID may hold letters, digits, - and _ (1-64)',
+  })
+  GATEWAY_ID = defaultGatewayId();
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  GATEWAY_CAPACITY = 1_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(600)
+  @Max(600_000)
+  LEASE_TTL_MS = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  GATEWAY_OPS_PORT = 9090;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  DATABASE_URL?: string = undefined;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  DB_POOL_SIZE = 5;
+
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  NATS_URL?: string = undefined;
+
+  @Matches(/^[A-Za-z0-9_-]+$/)
+  NATS_PREFIX = 'wagw';
+
+  /** `simulated` (the wa-sim network); `baileys` arrives with the Baileys adapter. */
+  @IsIn(['simulated'])
+  WA_DRIVER = 'simulated';
+
+  @IsString()
+  WA_SIM_URL = 'ws://127.0.0.1:8090/ws';
+
+  /** 32 bytes, base64: encrypts WhatsApp auth state at rest. Required with DATABASE_URL. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  AUTH_STATE_KEY?: string = undefined;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+}
+
+export class GatewayConfigError extends Error {}
+
+export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
+  const known = Object.keys(new GatewayConfig());
+  const raw = Object.fromEntries(
+    Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined),
+  );
+  const config = plainToInstance(GatewayConfig, raw);
+  const errors = validateSync(config);
+  if (errors.length > 0) {
+    const lines = errors.map(
+      (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
+    );
+    throw new GatewayConfigError(`invalid gateway configuration:\n  ${lines.join('\n  ')}`);
+  }
+  if (
+    config.AUTH_STATE_KEY !== undefined &&
+    Buffer.from(config.AUTH_STATE_KEY, 'base64').length !== 32
+  ) {
+    throw new GatewayConfigError('AUTH_STATE_KEY must be 32 bytes, base64-encoded');
+  }
+  return config;
+}
+
+/** What may be logged: no key material, no passwords inside URLs. */
+export function describeGatewayConfig(config: GatewayConfig): Record<string, unknown> {
+  const mask = (url: string | undefined): string | undefined => {
+    if (!url) return url;
+    try {
+      const u = new URL(url);
+      if (u.password) u.password = '***';
+      return u.toString();
+    } catch {
+      return '***';
+    }
+  };
+  return {
+    ...config,
+    DATABASE_URL: mask(config.DATABASE_URL),
+    NATS_URL: mask(config.NATS_URL),
+    AUTH_STATE_KEY: config.AUTH_STATE_KEY ? '***' : undefined,
+  };
+}

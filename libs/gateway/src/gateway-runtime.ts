@@ -1,0 +1,64 @@
+import type { CommandServer, EventPublisher } from '@wagw/messaging';
+import { SimulatedConnectionFactory, type WaConnectionFactory } from '@wagw/whatsapp';
+import type { Logger } from 'pino';
+import type { DataSource } from 'typeorm';
+import { AuthStateCipher } from './auth-state/auth-state.cipher.js';
+import { PostgresAuthStore } from './auth-state/postgres-auth.store.js';
+import type { GatewayConfig } from './config/gateway-config.js';
+import { LeaseRepository } from './leases/lease.repository.js';
+import { GatewayMetrics } from './ops/gateway-metrics.js';
+import { GatewayWorker } from './worker/gateway-worker.js';
+
+export interface GatewayRuntimeDeps {
+  config: GatewayConfig;
+  dataSource: DataSource;
+  commands: CommandServer;
+  publisher: EventPublisher;
+  /** 32-byte key for auth state at rest. */
+  authStateKey: Buffer;
+  logger: Logger;
+  /** Defaults to the driver named by WA_DRIVER. */
+  connections?: WaConnectionFactory;
+  /** Default process metrics are registered once per process (the embedded API has its own). */
+  defaultMetrics?: boolean;
+}
+
+export interface GatewayRuntime {
+  worker: GatewayWorker;
+  metrics: GatewayMetrics;
+  connections: WaConnectionFactory;
+}
+
+export function createConnectionFactory(config: GatewayConfig): WaConnectionFactory {
+  switch (config.WA_DRIVER) {
+    case 'simulated':
+      return new SimulatedConnectionFactory(config.WA_SIM_URL);
+    default:
+      throw new Error(`unknown WA_DRIVER ${config.WA_DRIVER}`);
+  }
+}
+
+/** Wires one gateway worker from its parts; the caller owns the database and the transport. */
+export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
+  const metrics = new GatewayMetrics(deps.defaultMetrics ?? true);
+  const cipher = new AuthStateCipher(deps.authStateKey);
+  const connections = deps.connections ?? createConnectionFactory(deps.config);
+  const worker = new GatewayWorker(
+    {
+      gatewayId: deps.config.GATEWAY_ID,
+      capacity: deps.config.GATEWAY_CAPACITY,
+      leaseTtlMs: deps.config.LEASE_TTL_MS,
+    },
+    {
+      leases: new LeaseRepository(deps.dataSource),
+      connections,
+      publisher: deps.publisher,
+      commands: deps.commands,
+      authStoreFor: (sessionId, fence) =>
+        new PostgresAuthStore(deps.dataSource, cipher, sessionId, fence),
+      logger: deps.logger.child({ gatewayId: deps.config.GATEWAY_ID }),
+      metrics,
+    },
+  );
+  return { worker, metrics, connections };
+}

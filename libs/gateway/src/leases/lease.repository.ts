@@ -1,0 +1,282 @@
+import type { DesiredState } from '@wagw/domain';
+import { GatewayEntity } from '@wagw/persistence';
+import type { DataSource } from 'typeorm';
+import type {
+  ClaimOptions,
+  GatewayHeartbeat,
+  HeldLease,
+  HeldSession,
+  LeaseOwner,
+} from './lease.types.js';
+
+/** Columns a worker needs to run a session, as `sessions` rows are returned by claim and renew. */
+const HELD_COLUMNS = `s.id, s.organization_id, s.epoch, s.desired_state,
+  s.phone_number IS NOT NULL AS paired, s.auto_read, s.presence_typing, s.rate_per_min,
+  s.rate_per_hour`;
+
+interface HeldRow {
+  id: string;
+  organization_id: string;
+  /** bigint arrives as a string from `pg`. */
+  epoch: string;
+  desired_state: DesiredState;
+  paired: boolean;
+  auto_read: boolean;
+  presence_typing: boolean;
+  rate_per_min: number;
+  rate_per_hour: number;
+}
+
+interface GatewayRow {
+  id: string;
+  owner_id: string;
+  capacity: number;
+  sessions_held: number;
+  draining: boolean;
+  started_at: Date;
+  last_seen_at: Date;
+}
+
+const GATEWAY_COLUMNS = 'id, owner_id, capacity, sessions_held, draining, started_at, last_seen_at';
+
+/** `now() + ttl` with the TTL in ms; the columns keep ms precision. */
+const expiresIn = (param: string): string =>
+  `now() + make_interval(secs => ${param}::float8 / 1000)`;
+
+/**
+ * Session leases and the gateways table: every read and write of lease columns goes through here.
+ *
+ * Invariants the queries rely on:
+ * - a lease is live iff `lease_expires_at > now()` (the database clock, never a worker's);
+ * - releasing clears `owner_id` and `lease_expires_at` together, so "no owner" implies "no expiry"
+ *   and `lease_expires_at IS NULL OR lease_expires_at <= now()` is exactly "no live lease" — the
+ *   form `sessions_claimable_idx (lease_expires_at) WHERE desired_state = 'running'` can serve;
+ * - every claim bumps `epoch`: it is the fencing token of all writes made under that claim.
+ *
+ * Each method is one statement (one round trip, atomic). Lease churn never touches `updated_at`,
+ * which tracks what the organization sees change; only a release that records a stop does.
+ */
+export class LeaseRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /**
+   * Registers this process as the gateway `owner.gatewayId`. A restarted process under the same
+   * id replaces the row (new owner id) and clears `draining`; the previous process then reads
+   * `replaced` at its next heartbeat. Leases the previous process held are not touched: they
+   * expire or are released by it, because it may still have sockets open.
+   */
+  async register(owner: LeaseOwner, capacity: number): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO gateways (id, owner_id, capacity, sessions_held, draining, started_at, last_seen_at)
+       VALUES ($1, $2, $3, 0, false, now(), now())
+       ON CONFLICT (id) DO UPDATE SET owner_id = EXCLUDED.owner_id, capacity = EXCLUDED.capacity,
+         sessions_held = 0, draining = false, started_at = now(), last_seen_at = now()`,
+      [owner.gatewayId, owner.ownerId, capacity],
+    );
+  }
+
+  /**
+   * Claims up to `limit` sessions that should run and have no live lease: sessions never held
+   * (or released) first, then the longest-expired. SKIP LOCKED lets concurrent workers take
+   * disjoint rows without waiting; a row another worker claimed after this statement's snapshot
+   * is re-checked on the new version (READ COMMITTED) and dropped, so a live lease is never taken.
+   *
+   * `sessionId` narrows the claim to that session; `forAction` (with `sessionId`) claims it even
+   * if it should not run, to log it out. A `limit` below 1 claims nothing.
+   *
+   * Two index walks rather than one `ORDER BY lease_expires_at NULLS FIRST`: the partial index
+   * keeps NULLs last, so that ordering would read and sort the whole backlog on every claim
+   * (10 ms for 20k claimable rows, against under 2 ms for this form, measured). Each walk below
+   * follows `sessions_claimable_idx` in order and stops at the limit; `ORDER BY` on the all-NULL
+   * walk only steers the planner onto the index. The update finds its rows by primary key
+   * (`= ANY`) because a join on the CTEs may be planned as a hash join over the whole table.
+   */
+  async claim(
+    owner: LeaseOwner,
+    limit: number,
+    ttlMs: number,
+    options: ClaimOptions = {},
+  ): Promise<HeldSession[]> {
+    assertTtl(ttlMs);
+    if (options.forAction && !options.sessionId) {
+      throw new Error('a claim forAction requires a sessionId');
+    }
+    if (limit < 1) return [];
+    const params: unknown[] = [owner.ownerId, owner.gatewayId, ttlMs, Math.floor(limit)];
+    let scope = options.forAction ? 'true' : `desired_state = 'running'`;
+    if (options.sessionId) {
+      params.push(options.sessionId);
+      scope += ` AND id = $${params.length}::bpchar`;
+    }
+    const rows = await this.dataSource.query<HeldRow[]>(
+      `WITH unheld AS MATERIALIZED (
+         SELECT id FROM sessions
+         WHERE ${scope} AND lease_expires_at IS NULL
+         ORDER BY lease_expires_at
+         LIMIT $4
+         FOR UPDATE SKIP LOCKED
+       ), expired AS MATERIALIZED (
+         SELECT id FROM sessions
+         WHERE ${scope} AND lease_expires_at <= now()
+         ORDER BY lease_expires_at
+         LIMIT $4::bigint - (SELECT count(*) FROM unheld)
+         FOR UPDATE SKIP LOCKED
+       ), claimed AS (
+         UPDATE sessions s
+         SET epoch = s.epoch + 1, owner_id = $1, gateway_id = $2, lease_expires_at = ${expiresIn('$3')}
+         WHERE s.id = ANY (ARRAY(SELECT id FROM unheld UNION ALL SELECT id FROM expired))
+         RETURNING ${HELD_COLUMNS}
+       )
+       SELECT * FROM claimed`,
+      params,
+    );
+    return rows.map(toHeld);
+  }
+
+  /**
+   * Extends, in one statement, every listed lease this owner still holds at exactly that epoch.
+   * The rows returned carry the current desired state and settings, so a stop is honoured even
+   * if its command was lost; a lease not returned is lost and its socket must close at once.
+   *
+   * A lease that has already expired is not renewed, even when no peer claimed it (owner and
+   * epoch still match): the worker's self-fence deadline falls before expiry, so it has closed
+   * (or is closing) that socket, and fenced writes were refused during the gap. Resurrecting the
+   * lease would let the worker carry on as if it had held the session throughout; instead the
+   * session goes through a fresh claim, with a new epoch, possibly by this very worker.
+   */
+  async renew(
+    owner: LeaseOwner,
+    held: readonly HeldLease[],
+    ttlMs: number,
+  ): Promise<HeldSession[]> {
+    assertTtl(ttlMs);
+    if (held.length === 0) return [];
+    const rows = await this.dataSource.query<HeldRow[]>(
+      `WITH renewed AS (
+         UPDATE sessions s
+         SET lease_expires_at = ${expiresIn('$2')}
+         FROM unnest($3::bpchar[], $4::bigint[]) AS h(id, epoch)
+         WHERE s.id = h.id AND s.owner_id = $1 AND s.epoch = h.epoch AND s.lease_expires_at > now()
+         RETURNING ${HELD_COLUMNS}
+       )
+       SELECT * FROM renewed`,
+      [owner.ownerId, ttlMs, held.map((h) => h.sessionId), held.map((h) => String(h.epoch))],
+    );
+    return rows.map(toHeld);
+  }
+
+  /**
+   * Clears the lease iff this owner holds it at `epoch` (live or just expired: clearing a lease
+   * nobody else took only lets a peer claim sooner). `stopDesired` also records that the session
+   * should not run (give-up, logout), which is a change the organization sees, so only then is
+   * `updated_at` bumped. Returns whether the lease was still this owner's.
+   */
+  async release(
+    owner: LeaseOwner,
+    sessionId: string,
+    epoch: number,
+    options: { stopDesired?: boolean } = {},
+  ): Promise<boolean> {
+    const stop = options.stopDesired
+      ? `, desired_state = 'stopped',
+         updated_at = CASE WHEN desired_state = 'stopped' THEN updated_at ELSE now() END`
+      : '';
+    const rows = await this.dataSource.query<unknown[]>(
+      `WITH released AS (
+         UPDATE sessions SET owner_id = NULL, lease_expires_at = NULL, gateway_id = NULL${stop}
+         WHERE id = $1::bpchar AND owner_id = $2 AND epoch = $3::bigint
+         RETURNING 1
+       )
+       SELECT 1 FROM released`,
+      [sessionId, owner.ownerId, String(epoch)],
+    );
+    return rows.length > 0;
+  }
+
+  /** Drain / SIGTERM: clears every lease of this process in one statement; returns how many. */
+  async releaseAll(owner: LeaseOwner): Promise<number> {
+    const rows = await this.dataSource.query<{ n: number }[]>(
+      `WITH released AS (
+         UPDATE sessions SET owner_id = NULL, lease_expires_at = NULL, gateway_id = NULL
+         WHERE owner_id = $1
+         RETURNING 1
+       )
+       SELECT count(*)::int AS n FROM released`,
+      [owner.ownerId],
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  /**
+   * Reports this process alive. When the row now belongs to another process (same GATEWAY_ID
+   * registered again) or is gone, answers `draining` + `replaced` so this stale process claims
+   * nothing more and hands its sessions over.
+   */
+  async heartbeat(owner: LeaseOwner, sessionsHeld: number): Promise<GatewayHeartbeat> {
+    const rows = await this.dataSource.query<{ draining: boolean }[]>(
+      `WITH seen AS (
+         UPDATE gateways SET last_seen_at = now(), sessions_held = $3
+         WHERE id = $1 AND owner_id = $2
+         RETURNING draining
+       )
+       SELECT draining FROM seen`,
+      [owner.gatewayId, owner.ownerId, sessionsHeld],
+    );
+    const row = rows[0];
+    return row ? { draining: row.draining, replaced: false } : { draining: true, replaced: true };
+  }
+
+  /** An admin's drain: the gateway reads it at its next heartbeat. Null when there is no such gateway. */
+  async setDraining(gatewayId: string): Promise<GatewayEntity | null> {
+    const rows = await this.dataSource.query<GatewayRow[]>(
+      `WITH drained AS (
+         UPDATE gateways SET draining = true WHERE id = $1 RETURNING ${GATEWAY_COLUMNS}
+       )
+       SELECT * FROM drained`,
+      [gatewayId],
+    );
+    const row = rows[0];
+    return row ? this.toGateway(row) : null;
+  }
+
+  /** Gateways seen within `staleAfterMs` (by the database clock), by id. */
+  async listLive(staleAfterMs: number): Promise<GatewayEntity[]> {
+    const rows = await this.dataSource.query<GatewayRow[]>(
+      `SELECT ${GATEWAY_COLUMNS} FROM gateways
+       WHERE last_seen_at > now() - make_interval(secs => $1::float8 / 1000)
+       ORDER BY id`,
+      [staleAfterMs],
+    );
+    return rows.map((row) => this.toGateway(row));
+  }
+
+  private toGateway(row: GatewayRow): GatewayEntity {
+    return this.dataSource.getRepository(GatewayEntity).create({
+      id: row.id,
+      ownerId: row.owner_id,
+      capacity: row.capacity,
+      sessionsHeld: row.sessions_held,
+      draining: row.draining,
+      startedAt: row.started_at,
+      lastSeenAt: row.last_seen_at,
+    });
+  }
+}
+
+function toHeld(row: HeldRow): HeldSession {
+  return {
+    sessionId: row.id,
+    organizationId: row.organization_id,
+    epoch: Number(row.epoch),
+    desiredState: row.desired_state,
+    paired: row.paired,
+    autoRead: row.auto_read,
+    presenceTyping: row.presence_typing,
+    ratePerMin: row.rate_per_min,
+    ratePerHour: row.rate_per_hour,
+  };
+}
+
+function assertTtl(ttlMs: number): void {
+  if (!Number.isFinite(ttlMs) || ttlMs <= 0) throw new RangeError(`invalid lease TTL: ${ttlMs} ms`);
+}

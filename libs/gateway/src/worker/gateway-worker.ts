@@ -1,0 +1,355 @@
+import { performance } from 'node:perf_hooks';
+import { type AnyGatewayEvent, type CommandReply, Commands } from '@wagw/contracts';
+import { newId } from '@wagw/domain';
+import { type CommandServer, type EventPublisher, handle } from '@wagw/messaging';
+import type { WaAuthStore, WaConnectionFactory } from '@wagw/whatsapp';
+import type { Logger } from 'pino';
+import type { LeaseRepository } from '../leases/lease.repository.js';
+import type { HeldSession, LeaseOwner } from '../leases/lease.types.js';
+import type { GatewayMetrics } from '../ops/gateway-metrics.js';
+import { SessionEventFactory } from './event-factory.js';
+import { type BackoffOptions, DEFAULT_BACKOFF } from './reconnect-policy.js';
+import { SessionRunner } from './session-runner.js';
+
+export interface GatewayWorkerOptions {
+  gatewayId: string;
+  capacity: number;
+  leaseTtlMs: number;
+  /** Most sessions claimed in one statement; a full batch claims again at once. */
+  claimBatch?: number;
+  backoff?: BackoffOptions;
+}
+
+export interface GatewayWorkerDeps {
+  leases: LeaseRepository;
+  connections: WaConnectionFactory;
+  publisher: EventPublisher;
+  commands: CommandServer;
+  authStoreFor(sessionId: string, fence: () => { ownerId: string; epoch: number }): WaAuthStore;
+  logger: Logger;
+  metrics: GatewayMetrics;
+}
+
+interface Held {
+  runner: SessionRunner;
+  events: SessionEventFactory;
+  /** Monotonic ms after which this worker must assume the lease is gone. */
+  deadline: number;
+}
+
+const FENCE_CHECK_MS = 100;
+
+/**
+ * One gateway worker: claims sessions that should run (up to its capacity), renews all its
+ * leases in one statement every TTL/3, fences itself off before a lease can expire when it
+ * cannot renew, answers lifecycle commands, and hands its sessions over on drain or SIGTERM.
+ */
+export class GatewayWorker {
+  readonly owner: LeaseOwner;
+  private readonly held = new Map<string, Held>();
+  private readonly ttl: number;
+  private readonly margin: number;
+  private readonly claimBatch: number;
+  private readonly backoff: BackoffOptions;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private claimTimer: NodeJS.Timeout | undefined;
+  private fenceTimer: NodeJS.Timeout | undefined;
+  private claiming = false;
+  private renewing: Promise<void> | null = null;
+  private draining = false;
+  private stopped = false;
+  private registered = false;
+  private lastRenewOk = 0;
+
+  constructor(
+    private readonly options: GatewayWorkerOptions,
+    private readonly deps: GatewayWorkerDeps,
+  ) {
+    this.owner = { gatewayId: options.gatewayId, ownerId: `${options.gatewayId}/${newId()}` };
+    this.ttl = options.leaseTtlMs;
+    // Renew every TTL/3 and stop trusting a lease TTL/3 before it can expire.
+    this.margin = Math.max(Math.floor(options.leaseTtlMs / 3), 200);
+    this.claimBatch = options.claimBatch ?? 200;
+    this.backoff = options.backoff ?? DEFAULT_BACKOFF;
+  }
+
+  get sessionsHeld(): number {
+    return this.held.size;
+  }
+
+  /** Ready: registered, renewing in time, not draining. */
+  get ready(): boolean {
+    return this.registered && !this.stopped && performance.now() - this.lastRenewOk < this.ttl;
+  }
+
+  async start(): Promise<void> {
+    await this.deps.leases.register(this.owner, this.options.capacity);
+    this.registered = true;
+    this.lastRenewOk = performance.now();
+    await this.deps.commands.serve(this.options.gatewayId, this.commandHandlers());
+    const period = Math.max(Math.floor(this.ttl / 3), 100);
+    this.renewTimer = setInterval(() => void this.renew(), period);
+    this.claimTimer = setInterval(() => void this.claim(), period);
+    this.fenceTimer = setInterval(() => this.selfFence(), FENCE_CHECK_MS);
+    void this.claim();
+    this.deps.logger.info(
+      { owner: this.owner.ownerId, capacity: this.options.capacity, leaseTtlMs: this.ttl },
+      'gateway worker started',
+    );
+  }
+
+  /** Graceful stop (SIGTERM): take no more work, hand every session to peers, flush events. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.claimTimer);
+    await this.deps.commands.close().catch(() => undefined);
+    await this.handOverAll();
+    clearInterval(this.renewTimer);
+    clearInterval(this.fenceTimer);
+    await this.renewing;
+    await this.deps.publisher
+      .flush(5_000)
+      .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'events not all flushed'));
+    this.deps.logger.info('gateway worker stopped');
+  }
+
+  // --- leases ---------------------------------------------------------------------------------
+
+  private async claim(
+    options: { sessionId?: string; forAction?: boolean } = {},
+  ): Promise<HeldSession[]> {
+    if (this.stopped || this.draining) return [];
+    const free = this.options.capacity - this.held.size;
+    if (free <= 0) return [];
+    const targeted = options.sessionId !== undefined;
+    if (!targeted) {
+      if (this.claiming) return [];
+      this.claiming = true;
+    }
+    try {
+      const sentAt = performance.now();
+      const rows = await this.deps.leases.claim(
+        this.owner,
+        targeted ? 1 : Math.min(free, this.claimBatch),
+        this.ttl,
+        options,
+      );
+      for (const row of rows) this.adopt(row, sentAt, options.forAction ? 'logout' : 'run');
+      if (!targeted && rows.length === this.claimBatch) setImmediate(() => void this.claim());
+      return rows;
+    } catch (error) {
+      this.deps.logger.warn({ err: error }, 'claim failed');
+      return [];
+    } finally {
+      if (!targeted) this.claiming = false;
+    }
+  }
+
+  private adopt(row: HeldSession, sentAt: number, purpose: 'run' | 'logout'): SessionRunner {
+    const events = new SessionEventFactory(
+      this.options.gatewayId,
+      row.organizationId,
+      row.sessionId,
+      row.epoch,
+    );
+    const entry: Held = {
+      runner: undefined as unknown as SessionRunner,
+      events,
+      deadline: sentAt + this.ttl - this.margin,
+    };
+    const runner = new SessionRunner(
+      row,
+      {
+        gatewayId: this.options.gatewayId,
+        factory: this.deps.connections,
+        auth: this.deps.authStoreFor(row.sessionId, () => ({
+          ownerId: this.owner.ownerId,
+          epoch: row.epoch,
+        })),
+        backoff: this.backoff,
+        logger: this.deps.logger,
+        emit: (type, data) => {
+          if (this.held.get(row.sessionId) !== entry || performance.now() >= entry.deadline) return;
+          this.publish(events.create(type, data));
+        },
+        release: async ({ stopDesired }) => {
+          if (performance.now() >= entry.deadline) return;
+          await this.deps.leases.release(this.owner, row.sessionId, row.epoch, { stopDesired });
+        },
+        finished: () => {
+          if (this.held.get(row.sessionId) === entry) this.held.delete(row.sessionId);
+          this.deps.metrics.sessionsHeld.set(this.held.size);
+        },
+      },
+      purpose,
+    );
+    entry.runner = runner;
+    this.held.set(row.sessionId, entry);
+    this.deps.metrics.claims.inc();
+    this.deps.metrics.sessionsHeld.set(this.held.size);
+    runner.start();
+    return runner;
+  }
+
+  private renew(): Promise<void> {
+    this.renewing ??= this.renewOnce().finally(() => {
+      this.renewing = null;
+    });
+    return this.renewing;
+  }
+
+  private async renewOnce(): Promise<void> {
+    const sentAt = performance.now();
+    const snapshot = [...this.held.entries()];
+    const endTimer = this.deps.metrics.renewDuration.startTimer();
+    try {
+      const rows = await this.deps.leases.renew(
+        this.owner,
+        snapshot.map(([sessionId, h]) => ({ sessionId, epoch: h.runner.held.epoch })),
+        this.ttl,
+      );
+      const heartbeat = await this.deps.leases.heartbeat(this.owner, this.held.size);
+      endTimer();
+      this.lastRenewOk = performance.now();
+      const still = new Map(rows.map((r) => [r.sessionId, r]));
+      for (const [sessionId, h] of snapshot) {
+        if (this.held.get(sessionId) !== h) continue;
+        const row = still.get(sessionId);
+        if (!row) {
+          this.deps.metrics.leasesLost.inc({ why: 'renewal' });
+          this.deps.logger.warn({ sessionId }, 'lease lost at renewal: closing at once');
+          h.runner.fence();
+          continue;
+        }
+        h.deadline = sentAt + this.ttl - this.margin;
+        Object.assign(h.runner.held, {
+          autoRead: row.autoRead,
+          presenceTyping: row.presenceTyping,
+          ratePerMin: row.ratePerMin,
+          ratePerHour: row.ratePerHour,
+        });
+        // A stop whose command was lost is honoured here, within one renewal.
+        if (row.desiredState === 'stopped' && !h.runner.isLoggingOut)
+          void h.runner.stop('stop requested');
+      }
+      if (heartbeat.draining && !this.draining) void this.drain();
+    } catch (error) {
+      endTimer();
+      this.deps.logger.warn({ err: error }, 'lease renewal failed');
+    }
+  }
+
+  /** Any lease past its local deadline is treated as lost: close without a word. */
+  private selfFence(): void {
+    const now = performance.now();
+    for (const [sessionId, h] of this.held) {
+      if (now < h.deadline) continue;
+      this.deps.metrics.leasesLost.inc({ why: 'self_fence' });
+      this.deps.logger.warn({ sessionId }, 'could not renew in time: self-fencing');
+      h.runner.fence();
+    }
+  }
+
+  private async handOverAll(): Promise<number> {
+    const runners = [...this.held.values()].map((h) => h.runner);
+    await Promise.all(runners.map((r) => r.handOver()));
+    return runners.length;
+  }
+
+  private async drain(): Promise<number> {
+    this.draining = true;
+    this.deps.logger.info('draining: handing every session to peers');
+    return this.handOverAll();
+  }
+
+  private publish(event: AnyGatewayEvent): void {
+    this.deps.publisher.publish(event);
+    this.deps.metrics.eventsPending.set(this.deps.publisher.pending);
+  }
+
+  // --- commands -------------------------------------------------------------------------------
+
+  private commandHandlers() {
+    const notMine = {
+      ok: false,
+      reason: 'not_owner',
+      message: `${this.options.gatewayId} does not hold this session`,
+    } as const;
+    const runnerOf = (sessionId: string): SessionRunner | undefined =>
+      this.held.get(sessionId)?.runner;
+    return [
+      handle(
+        Commands.claim,
+        async ({ sessionId }): Promise<CommandReply<{ gatewayId: string; epoch: number }>> => {
+          const mine = this.held.get(sessionId);
+          if (mine)
+            return { ok: true, gatewayId: this.options.gatewayId, epoch: mine.runner.held.epoch };
+          if (this.draining || this.stopped || this.held.size >= this.options.capacity) {
+            return {
+              ok: false,
+              reason: 'no_capacity',
+              message: `${this.options.gatewayId} has no capacity`,
+            };
+          }
+          const [row] = await this.claim({ sessionId });
+          return row ? { ok: true, gatewayId: this.options.gatewayId, epoch: row.epoch } : notMine;
+        },
+      ),
+      handle(Commands.logoutUnheld, async ({ sessionId }): Promise<CommandReply> => {
+        if (this.draining || this.stopped)
+          return { ok: false, reason: 'no_capacity', message: 'draining' };
+        const [row] = await this.claim({ sessionId, forAction: true });
+        if (!row) return notMine;
+        await runnerOf(sessionId)?.done;
+        return { ok: true };
+      }),
+      handle(Commands.stop, async ({ sessionId }): Promise<CommandReply> => {
+        const runner = runnerOf(sessionId);
+        if (!runner) return notMine;
+        await runner.stop('stop requested');
+        return { ok: true };
+      }),
+      handle(Commands.restart, async ({ sessionId }): Promise<CommandReply> => {
+        const runner = runnerOf(sessionId);
+        if (!runner) return notMine;
+        await runner.restart();
+        return { ok: true };
+      }),
+      handle(Commands.logout, async ({ sessionId }): Promise<CommandReply> => {
+        const runner = runnerOf(sessionId);
+        if (!runner) return notMine;
+        await runner.logout();
+        return { ok: true };
+      }),
+      handle(
+        Commands.pairingCode,
+        async ({
+          sessionId,
+          phoneNumber,
+        }): Promise<CommandReply<{ code: string; expiresAt: number }>> => {
+          const runner = runnerOf(sessionId);
+          if (!runner) return notMine;
+          try {
+            return { ok: true, ...(await runner.requestPairingCode(phoneNumber)) };
+          } catch (error) {
+            return {
+              ok: false,
+              reason: 'not_connected',
+              message: error instanceof Error ? error.message : 'no pairing connection',
+            };
+          }
+        },
+      ),
+      handle(Commands.settingsChanged, async ({ sessionId }): Promise<CommandReply> => {
+        if (!runnerOf(sessionId)) return notMine;
+        await this.renew();
+        return { ok: true };
+      }),
+      handle(Commands.drain, async (): Promise<CommandReply<{ released: number }>> => ({
+        ok: true,
+        released: await this.drain(),
+      })),
+    ];
+  }
+}

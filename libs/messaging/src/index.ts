@@ -1,0 +1,37 @@
+export * from './messaging.ports.js';
+export * from './messaging.types.js';
+export { backoffDelay, type BackoffPolicy } from './shared/backoff.policy.js';
+export {
+  nestMessagingLogger,
+  silentMessagingLogger,
+  type MessagingLogger,
+} from './shared/messaging.logger.js';
+export { ensureEventsStream, type EventsStreamOptions } from './nats/events-stream.setup.js';
+export {
+  JetStreamEventConsumer,
+  type JetStreamEventConsumerOptions,
+} from './nats/jetstream-event.consumer.js';
+export {
+  JetStreamEventPublisher,
+  type JetStreamEventPublisherOptions,
+} from './nats/jetstream-event.publisher.js';
+export { LazyNatsConnection } from './nats/lazy-nats.connection.js';
+export { natsConnectionOptions, type NatsEndpoint } from './nats/nats-connection.options.js';
+export { NatsCommandClient, type NatsCommandClientOptions } from './nats/nats-command.client.js';
+export { NatsCommandServer, type NatsCommandServerOptions } from './nats/nats-command.server.js';
+export { createNatsMessaging, type NatsMessagingOptions } from './nats/nats-messaging.factory.js';
+export { InProcessBroker, type InProcessBrokerOptions } from './in-process/in-process.broker.js';
+export { InProcessCommandClient } from './in-process/in-process-command.client.js';
+export {
+  InProcessCommandServer,
+  type InProcessCommandServerOptions,
+} from './in-process/in-process-command.server.js';
+export {
+  InProcessEventConsumer,
+  type InProcessEventConsumerOptions,
+} from './in-process/in-process-event.consumer.js';
+export { InProcessEventPublisher } from './in-process/in-process-event.publisher.js';
+export {
+  createInProcessMessaging,
+  type InProcessMessagingOptions,
+} from './in-process/in-process-messaging.factory.js';

@@ -1,0 +1,79 @@
+import type { AnyGatewayEvent, CommandContract } from '@wagw/contracts';
+
+/**
+ * How the API and the gateway fleet talk, whatever carries it: NATS (+ JetStream) in the
+ * distributed setup, an in-process broker in the embedded one. Same contracts, same semantics:
+ * request/reply with explicit timeouts; fleet commands reach one worker; events are durable and
+ * delivered at least once to a durable consumer shared by API replicas.
+ */
+
+/** No worker answered in time (none running, none subscribed, or too slow): safe to retry. */
+export class CommandUnavailableError extends Error {}
+
+export interface RequestOptions {
+  /** Required for `owner` commands: the gateway the command is for. */
+  gatewayId?: string;
+  timeoutMs: number;
+}
+
+export interface CommandClient {
+  request<Req, Res>(
+    command: CommandContract<Req, Res>,
+    payload: Req,
+    options: RequestOptions,
+  ): Promise<Res>;
+  close(): Promise<void>;
+}
+
+export type CommandHandler<Req, Res> = (payload: Req) => Promise<Res>;
+
+export interface CommandRegistration {
+  command: CommandContract<unknown, unknown>;
+  handler: CommandHandler<unknown, unknown>;
+}
+
+/** Typed helper so call sites keep the contract's payload types. */
+export const handle = <Req, Res>(
+  command: CommandContract<Req, Res>,
+  handler: CommandHandler<Req, Res>,
+): CommandRegistration => ({
+  command,
+  // The server parses every payload with this same contract before calling the handler.
+  handler: (payload: unknown) => handler(payload as Req),
+});
+
+export interface CommandServer {
+  /**
+   * Serves the handlers as gateway `gatewayId`: `fleet` commands in the fleet queue group,
+   * `owner` commands on this gateway's own subjects. Inbound payloads are validated with the
+   * contract's `parse` before a handler sees them; a malformed one is answered with an error.
+   */
+  serve(gatewayId: string, registrations: readonly CommandRegistration[]): Promise<void>;
+  /** Stops taking commands (in-flight ones finish). */
+  close(): Promise<void>;
+}
+
+export interface EventPublisher {
+  /**
+   * Queues the event for durable publication and returns at once. Publication is retried with
+   * the same message id (deduplicated by the stream) until it succeeds or the publisher closes.
+   */
+  publish(event: AnyGatewayEvent): void;
+  /** Resolves when every queued event is durable, or rejects after `timeoutMs`. */
+  flush(timeoutMs: number): Promise<void>;
+  /** Events not yet durable (for metrics and readiness). */
+  readonly pending: number;
+  close(): Promise<void>;
+}
+
+export type EventHandler = (event: AnyGatewayEvent) => Promise<void>;
+
+export interface EventConsumer {
+  /**
+   * Consumes the stream under a durable name shared by every API replica: each event is handled
+   * by one replica, at least once, in stream order per replica; it is acknowledged only after
+   * `handler` resolves (a rejection means redelivery after a backoff).
+   */
+  consume(durableName: string, handler: EventHandler): Promise<void>;
+  close(): Promise<void>;
+}

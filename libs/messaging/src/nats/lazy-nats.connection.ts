@@ -1,0 +1,40 @@
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { natsConnectionOptions, type NatsEndpoint } from './nats-connection.options.js';
+
+/**
+ * The JetStream connection shared by a process's publisher and consumer, opened on first use:
+ * the API never publishes and a gateway never consumes, so neither pays for what it doesn't
+ * use. `get()` waits (forever, see natsConnectionOptions) until NATS is reachable.
+ */
+export class LazyNatsConnection {
+  private pending: Promise<NatsConnection> | null = null;
+  private connected: NatsConnection | null = null;
+  private closed = false;
+
+  constructor(private readonly endpoint: NatsEndpoint) {}
+
+  get(): Promise<NatsConnection> {
+    if (this.closed) return Promise.reject(new Error('NATS connection closed'));
+    if (!this.pending) {
+      this.pending = connect(natsConnectionOptions(this.endpoint));
+      this.pending.then(
+        (nc) => {
+          // Closed while the first connect was still waiting for NATS: don't leak it.
+          if (this.closed) void nc.close();
+          else this.connected = nc;
+        },
+        () => {
+          this.pending = null;
+        },
+      );
+    }
+    return this.pending;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const nc = this.connected;
+    this.connected = null;
+    if (nc) await nc.close();
+  }
+}

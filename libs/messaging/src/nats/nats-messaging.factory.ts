@@ -1,0 +1,72 @@
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Messaging } from '../messaging.types.js';
+import type { MessagingLogger } from '../shared/messaging.logger.js';
+import { ensureEventsStream, type EventsStreamOptions } from './events-stream.setup.js';
+import {
+  JetStreamEventConsumer,
+  type JetStreamEventConsumerOptions,
+} from './jetstream-event.consumer.js';
+import {
+  JetStreamEventPublisher,
+  type JetStreamEventPublisherOptions,
+} from './jetstream-event.publisher.js';
+import { LazyNatsConnection } from './lazy-nats.connection.js';
+import { NatsCommandClient } from './nats-command.client.js';
+import { NatsCommandServer } from './nats-command.server.js';
+
+export interface NatsMessagingOptions {
+  servers: string | string[];
+  /** NATS_PREFIX; default `wagw`. */
+  prefix?: string;
+  /** Process name (e.g. `api-<host>`, `gateway-<id>`); connections are named after it. */
+  name: string;
+  stream?: Omit<EventsStreamOptions, 'connection' | 'prefix'>;
+  publisher?: Pick<
+    JetStreamEventPublisherOptions,
+    'publishTimeoutMs' | 'retry' | 'highWaterMark' | 'closeTimeoutMs'
+  >;
+  consumer?: Pick<JetStreamEventConsumerOptions, 'ackWaitMs' | 'redelivery' | 'maxAckPending'>;
+  /** How long closing the command server lets in-flight handlers finish; default 10 s. */
+  gracePeriodMs?: number;
+  logger?: MessagingLogger;
+}
+
+/**
+ * The distributed setup: commands through Nest's NATS transport (its own connections, one for
+ * the client and one for the server), events through JetStream on one shared connection. All
+ * connections open on first use and reconnect forever. The events stream is ensured by
+ * whichever of publisher and consumer touches NATS first, and again if it disappears.
+ */
+export function createNatsMessaging(options: NatsMessagingOptions): Messaging {
+  const { servers, prefix, name, logger } = options;
+  const events = new LazyNatsConnection({ servers, name: `${name}-events` });
+  const ensureStream = (connection: NatsConnection) =>
+    ensureEventsStream({ ...options.stream, connection, ...(prefix ? { prefix } : {}) });
+  const shared = { connection: () => events.get(), ensureStream, prefix, logger };
+
+  const commands = new NatsCommandClient({ servers, prefix, name: `${name}-commands` });
+  const server = new NatsCommandServer({
+    servers,
+    prefix,
+    name: `${name}-server`,
+    gracePeriodMs: options.gracePeriodMs,
+    logger,
+  });
+  const publisher = new JetStreamEventPublisher({ ...options.publisher, ...shared });
+  const consumer = new JetStreamEventConsumer({ ...options.consumer, ...shared });
+
+  return {
+    commands,
+    server,
+    publisher,
+    consumer,
+    close: async () => {
+      // Handlers still running may publish: stop serving before the publisher's last flush.
+      await server.close();
+      await publisher.close();
+      await consumer.close();
+      await commands.close();
+      await events.close();
+    },
+  };
+}

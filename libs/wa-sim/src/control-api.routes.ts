@@ -1,0 +1,191 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CHANNEL_JID, ControlInputReader, MAX_TEXT, PHONE_NUMBER } from './control-input.reader.js';
+import { WA_SIM_QR_PREFIX } from './protocol.js';
+import { SimError } from './sim.errors.js';
+import type { WaSimNetwork } from './wa-sim.network.js';
+
+const PHONE = { pattern: PHONE_NUMBER, max: 15, expected: 'digits with country code, no + (7-15)' };
+const CHANNEL = {
+  pattern: CHANNEL_JID,
+  expected: 'a channel JID like 120363012345678901@newsletter',
+};
+const QR = {
+  pattern: /^SIM-QR:[A-Za-z0-9_-]{1,64}$/,
+  expected: `a ${WA_SIM_QR_PREFIX}<ref> payload`,
+};
+const PAIRING_CODE = {
+  pattern: /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/,
+  max: 9,
+  expected: 'like ABCD-EFGH',
+};
+const TEXT = { max: MAX_TEXT };
+/** Device actions are `POST /sim/v1/devices/<digits>:<action>`. */
+const DEVICE_ACTION = /^([^:]+):(disconnect|logout|ban|unban)$/;
+
+type Params = Record<string, string>;
+
+function params(req: FastifyRequest): Params {
+  return req.params as Params;
+}
+
+/** Reads a path phone number; 400 when malformed. */
+function phoneParam(req: FastifyRequest): string {
+  const input = new ControlInputReader({}, []);
+  const phone = input.check('phoneNumber', params(req)['phoneNumber'] ?? '', PHONE);
+  input.done();
+  return phone;
+}
+
+function channelParam(req: FastifyRequest, name: string): string {
+  const input = new ControlInputReader({}, []);
+  const jid = input.check('jid', params(req)[name] ?? '', CHANNEL);
+  input.done();
+  return jid;
+}
+
+/**
+ * The control API: `/sim/v1/...`, JSON in and out, errors in the gateway's envelope. It plays the
+ * phones (scan, type a code, send, read, log out) and the network (disconnect, ban), and reports
+ * what the network saw. Route segments with a literal `:` are written `::` for fastify.
+ */
+export function registerControlApi(app: FastifyInstance, network: WaSimNetwork): void {
+  // An empty body with a JSON content type reads as "no body", so curl -X POST ... with the
+  // header but no data works for the body-less actions.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch {
+      done(
+        new SimError('validation_error', 'the body is not valid JSON', {
+          fields: { body: 'invalid JSON' },
+        }),
+      );
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | SimError, _req: FastifyRequest, reply: FastifyReply) => {
+    const simError = toSimError(err);
+    void reply.status(simError.status).send(simError.toEnvelope());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const error = new SimError('not_found', `no route ${req.method} ${req.url.split('?')[0]}`);
+    void reply.status(404).send(error.toEnvelope());
+  });
+
+  app.get('/sim/v1/healthz', () => ({ status: 'ok', ...network.stats() }));
+
+  app.get('/sim/v1/connections', () => network.listConnections());
+
+  app.post('/sim/v1/qr::scan', (req) => {
+    const input = new ControlInputReader(req.body, ['qr', 'phoneNumber']);
+    const qr = input.string('qr', QR);
+    const phoneNumber = input.string('phoneNumber', PHONE);
+    input.done();
+    return network.scanQr(qr, phoneNumber);
+  });
+
+  app.post('/sim/v1/pairing-codes::enter', (req) => {
+    const input = new ControlInputReader(req.body, ['code', 'phoneNumber']);
+    const raw = input.string('code', PAIRING_CODE).toUpperCase().replace('-', '');
+    const phoneNumber = input.string('phoneNumber', PHONE);
+    input.done();
+    return network.enterPairingCode(`${raw.slice(0, 4)}-${raw.slice(4)}`, phoneNumber);
+  });
+
+  app.post('/sim/v1/messages', (req, reply) => {
+    const input = new ControlInputReader(req.body, ['from', 'to', 'text']);
+    const from = input.string('from', PHONE);
+    const to = input.string('to', PHONE);
+    const text = input.string('text', TEXT);
+    input.done();
+    return reply.status(201).send(network.injectMessage(from, to, text));
+  });
+
+  app.get('/sim/v1/messages/:id', (req) => network.getMessage(params(req)['id'] ?? ''));
+
+  app.post('/sim/v1/channels/:jid/posts', (req, reply) => {
+    const jid = channelParam(req, 'jid');
+    const input = new ControlInputReader(req.body, ['text']);
+    const text = input.string('text', TEXT);
+    input.done();
+    return reply.status(201).send(network.postToChannel(jid, text));
+  });
+
+  app.get('/sim/v1/devices', () => ({ items: network.listDevices() }));
+
+  app.get('/sim/v1/devices/:phoneNumber', (req) => network.getDevice(phoneParam(req)));
+
+  app.post('/sim/v1/devices/:target', (req) => {
+    const match = DEVICE_ACTION.exec(params(req)['target'] ?? '');
+    if (!match?.[1] || !match[2]) {
+      throw new SimError('not_found', `no route POST ${req.url.split('?')[0]}`, {
+        actions: ['disconnect', 'logout', 'ban', 'unban'],
+      });
+    }
+    const input = new ControlInputReader(req.body, match[2] === 'disconnect' ? ['code'] : [], {
+      optional: true,
+    });
+    const phoneNumber = input.check('phoneNumber', match[1], PHONE);
+    const code = input.optionalInt('code', 400, 599, 428);
+    input.done();
+    switch (match[2]) {
+      case 'disconnect':
+        return network.disconnectDevice(phoneNumber, code);
+      case 'logout':
+        return network.logoutDevice(phoneNumber);
+      case 'ban':
+        return network.banDevice(phoneNumber);
+      default:
+        return network.unbanDevice(phoneNumber);
+    }
+  });
+
+  app.get('/sim/v1/devices/:phoneNumber/messages', (req) => ({
+    items: network.receivedMessages(phoneParam(req)),
+  }));
+
+  app.post('/sim/v1/devices/:phoneNumber/messages::read', (req) => {
+    const phoneNumber = phoneParam(req);
+    const input = new ControlInputReader(req.body, ['ids'], { optional: true });
+    const ids = input.optionalStringArray('ids', 1_000);
+    input.done();
+    return network.readOnPhone(phoneNumber, ids);
+  });
+
+  app.get('/sim/v1/devices/:phoneNumber/presences', (req) => ({
+    items: network.presences(phoneParam(req)),
+  }));
+
+  app.post('/sim/v1/devices/:phoneNumber/channels', (req) => {
+    const phoneNumber = phoneParam(req);
+    const input = new ControlInputReader(req.body, ['jid']);
+    const jid = input.string('jid', CHANNEL);
+    input.done();
+    return network.followChannel(phoneNumber, jid);
+  });
+
+  app.delete('/sim/v1/devices/:phoneNumber/channels/:jid', (req) =>
+    network.unfollowChannel(phoneParam(req), channelParam(req, 'jid')),
+  );
+}
+
+/** One exhaustive mapping from whatever was thrown to the envelope; unknowns become 500. */
+function toSimError(err: FastifyError | SimError): SimError {
+  if (err instanceof SimError) return err;
+  if (err.validation) {
+    return new SimError('validation_error', err.message, {
+      fields: { [err.validationContext ?? 'body']: err.message },
+    });
+  }
+  if (err.statusCode === 413) {
+    return new SimError('payload_too_large', 'the body is too large');
+  }
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    // Body parsing problems: bad content type, bad JSON, ...
+    return new SimError('validation_error', err.message, { fields: { body: err.message } });
+  }
+  return new SimError('internal', 'internal error');
+}
