@@ -3,3 +3,4 @@ export * from './errors.js';
 export * from './ids.js';
 export * from './principal.js';
 export * from './session-status.js';
+export * from './env-config.js';

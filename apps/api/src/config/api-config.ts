@@ -1,4 +1,5 @@
-import { plainToInstance, Transform } from 'class-transformer';
+import { ConfigError, emptyToUndefined, loadEnvConfig, maskUrl, toInt } from '@wagw/domain';
+import { Transform } from 'class-transformer';
 import {
   IsIn,
   IsInt,
@@ -9,13 +10,9 @@ import {
   Max,
   Min,
   MinLength,
-  validateSync,
 } from 'class-validator';
 
-const toInt = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+export { ConfigError };
 
 /**
  * The API's whole configuration, read from the environment once at start and validated.
@@ -152,23 +149,10 @@ export class ApiConfig {
   }
 }
 
-export class ConfigError extends Error {}
-
 const SECRET_KEYS = new Set(['DATABASE_URL', 'NATS_URL']);
 
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
-  const known = Object.keys(new ApiConfig());
-  const raw = Object.fromEntries(
-    Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined),
-  );
-  const config = plainToInstance(ApiConfig, raw);
-  const errors = validateSync(config, { whitelist: true });
-  if (errors.length > 0) {
-    const lines = errors.map(
-      (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
-    );
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
+  const config = loadEnvConfig(ApiConfig, env, 'configuration');
   if (config.jwtEnabled && (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE)) {
     throw new ConfigError('AUTH_ISSUER and AUTH_AUDIENCE are required when AUTH_JWKS_URL is set');
   }
@@ -183,14 +167,4 @@ export function describeConfig(config: ApiConfig): Record<string, unknown> {
       return [key, SECRET_KEYS.has(key) && typeof value === 'string' ? maskUrl(value) : value];
     }),
   );
-}
-
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '***';
-  }
 }

@@ -1,21 +1,7 @@
 import { hostname } from 'node:os';
-import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  MinLength,
-  validateSync,
-} from 'class-validator';
-
-const toInt = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-const emptyToUndefined = ({ value }: { value: unknown }): unknown =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+import { ConfigError, emptyToUndefined, loadEnvConfig, maskUrl, toInt } from '@wagw/domain';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
 /** A host name made safe for NATS subjects and lease owner ids. */
 export const defaultGatewayId = (): string =>
@@ -89,46 +75,25 @@ export class GatewayConfig {
   LOG_LEVEL = 'info';
 }
 
-export class GatewayConfigError extends Error {}
+export { ConfigError as GatewayConfigError };
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
-  const known = Object.keys(new GatewayConfig());
-  const raw = Object.fromEntries(
-    Object.entries(env).filter(([key, value]) => known.includes(key) && value !== undefined),
-  );
-  const config = plainToInstance(GatewayConfig, raw);
-  const errors = validateSync(config);
-  if (errors.length > 0) {
-    const lines = errors.map(
-      (e) => `${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`,
-    );
-    throw new GatewayConfigError(`invalid gateway configuration:\n  ${lines.join('\n  ')}`);
-  }
+  const config = loadEnvConfig(GatewayConfig, env, 'gateway configuration');
   if (
     config.AUTH_STATE_KEY !== undefined &&
     Buffer.from(config.AUTH_STATE_KEY, 'base64').length !== 32
   ) {
-    throw new GatewayConfigError('AUTH_STATE_KEY must be 32 bytes, base64-encoded');
+    throw new ConfigError('AUTH_STATE_KEY must be 32 bytes, base64-encoded');
   }
   return config;
 }
 
 /** What may be logged: no key material, no passwords inside URLs. */
 export function describeGatewayConfig(config: GatewayConfig): Record<string, unknown> {
-  const mask = (url: string | undefined): string | undefined => {
-    if (!url) return url;
-    try {
-      const u = new URL(url);
-      if (u.password) u.password = '***';
-      return u.toString();
-    } catch {
-      return '***';
-    }
-  };
   return {
     ...config,
-    DATABASE_URL: mask(config.DATABASE_URL),
-    NATS_URL: mask(config.NATS_URL),
+    DATABASE_URL: maskUrl(config.DATABASE_URL),
+    NATS_URL: maskUrl(config.NATS_URL),
     AUTH_STATE_KEY: config.AUTH_STATE_KEY ? '***' : undefined,
   };
 }
