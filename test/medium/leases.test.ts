@@ -96,6 +96,10 @@ describe('LeaseRepository', () => {
         epoch: 1,
         desiredState: 'running',
         paired: paired.has(row.sessionId),
+        // The worker needs the linked identity to describe the session in its events.
+        phoneNumber: paired.has(row.sessionId) ? expect.stringMatching(/^6590000\d{4}$/) : null,
+        waJid: null,
+        waLid: null,
         autoRead: paired.has(row.sessionId),
         presenceTyping: false,
         ratePerMin: 20,

@@ -102,6 +102,17 @@ const event = (sessionId: string, id = `ev-${RUN}-${(eventCounter += 1)}`): AnyG
   occurredAt: Date.now(),
   data: { status: 'working', gatewayId: 'gw-a', reason: null },
   fence: { gatewayId: 'gw-a', epoch: 1, seq: eventCounter },
+  state: {
+    status: 'working',
+    gatewayId: 'gw-a',
+    reason: null,
+    phoneNumber: '6281234567890',
+    waJid: '6281234567890@s.whatsapp.net',
+    waLid: null,
+    qr: null,
+    qrExpiresAt: null,
+    lastConnectedAt: Date.now(),
+  },
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ERROR_CODES } from '@wagw/domain';
 import { Ajv, type ValidateFunction } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import { type InProcessApi, startInProcessApi } from '../support/in-process-api.js';
 import {
@@ -132,7 +133,10 @@ function toJsonSchema(schema: Json, components: Json, seen: string[] = []): Json
   return out;
 }
 
-const newAjv = (): Ajv => new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+/** Strict: a keyword ajv does not know (an OpenAPI annotation left over) is an error, not ignored. */
+const newAjv = (): Ajv =>
+  // ajv-formats is CommonJS: its default import is `module.exports`, the plugin is `.default`.
+  ajvFormats.default(new Ajv({ allErrors: true, strict: true, allowUnionTypes: true }));
 
 // ---------------------------------------------------------------------------------------------
 
@@ -225,6 +229,11 @@ describe('OpenAPI document', () => {
       expect(ui.statusCode).toBe(200);
       expect(ui.headers['content-type']).toMatch(/^text\/html/);
       expect(ui.body).toContain('swagger-ui');
+      const css = await api.app.inject({ method: 'GET', url: '/api/docs/swagger-ui.css' });
+      expect([css.statusCode, css.headers['content-type']]).toEqual([
+        200,
+        expect.stringMatching(/^text\/css/),
+      ]);
     });
 
     it('is a valid OpenAPI 3 document (@seriousme/openapi-schema-validator)', async () => {

@@ -25,17 +25,30 @@ export class EmbeddedFleet {
     const simPort = await freePort();
     this.simControlUrl = `http://127.0.0.1:${simPort}`;
     this.api = await startApiProcess(
-      { DATA_DIR: this.dataDir, WA_SIM_PORT: String(simPort), COMMAND_TIMEOUT_MS: '3000', QR_WAIT_MS: '8000', ...this.env },
+      {
+        DATA_DIR: this.dataDir,
+        WA_SIM_PORT: String(simPort),
+        COMMAND_TIMEOUT_MS: '3000',
+        QR_WAIT_MS: '8000',
+        ...this.env,
+      },
       ['--embedded-gateway'],
     );
     // The API listens before the gateway and the sim are up: wait for both.
-    await waitFor('embedded wa-sim ready', async () => (await fetch(`${this.simControlUrl}/sim/v1/healthz`)).ok, 30_000);
+    await waitFor(
+      'embedded wa-sim ready',
+      async () => (await fetch(`${this.simControlUrl}/sim/v1/healthz`)).ok,
+      30_000,
+    );
     const admin = await this.apiKey('org_embedded_fleet_probe', true);
     await waitFor(
       'embedded gateway live',
       async () => {
         const res = await call(this.api.baseUrl, 'GET', '/api/v1/gateways', { token: admin });
-        return res.status === 200 && (res.body as { items: { id: string }[] }).items.some((g) => g.id === EMBEDDED_GATEWAY_ID);
+        return (
+          res.status === 200 &&
+          (res.body as { items: { id: string }[] }).items.some((g) => g.id === EMBEDDED_GATEWAY_ID)
+        );
       },
       30_000,
     );
@@ -44,7 +57,14 @@ export class EmbeddedFleet {
 
   /** An API key of a fresh organization, made with the operator CLI while the product runs. */
   async apiKey(org: string, admin = false): Promise<string> {
-    return (await cliCreateApiKey({ DATA_DIR: this.dataDir }, org, 'manage,send', admin ? ['--admin'] : [])).secret;
+    return (
+      await cliCreateApiKey(
+        { DATA_DIR: this.dataDir },
+        org,
+        'manage,send',
+        admin ? ['--admin'] : [],
+      )
+    ).secret;
   }
 
   async stop(): Promise<void> {

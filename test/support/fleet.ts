@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { type ApiProcess, cliCreateApiKey, migrate, startApiProcess } from './api-process.js';
+import { type ApiProcess, call, cliCreateApiKey, migrate, startApiProcess } from './api-process.js';
 import { freePort, type RunningProcess, runNode, waitFor } from './processes.js';
 import { createTestDatabase, dropTestDatabase } from './test-database.js';
 
@@ -196,4 +196,61 @@ export async function simPost(
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+export interface PairedSession {
+  id: string;
+  phoneNumber: string;
+  /** The gateway it reached `working` on. */
+  gatewayId: string;
+}
+
+/**
+ * Creates one session per phone number (`start: true`) and pairs them all by QR through the sim,
+ * in parallel, the way a user would (GET /qr, then the phone scans); resolves once every one is
+ * `working` with its number.
+ */
+export async function pairSessions(
+  fleet: Fleet,
+  token: string,
+  phoneNumbers: readonly string[],
+): Promise<PairedSession[]> {
+  return Promise.all(
+    phoneNumbers.map(async (phoneNumber) => {
+      const created = await call(fleet.api.baseUrl, 'POST', '/api/v1/sessions', {
+        token,
+        body: { start: true },
+      });
+      if (created.status !== 201)
+        throw new Error(
+          `create for ${phoneNumber}: ${created.status} ${JSON.stringify(created.body)}`,
+        );
+      const id = created.body.id as string;
+      await waitFor(
+        `${phoneNumber} scanned`,
+        async () => {
+          const qr = await call(fleet.api.baseUrl, 'GET', `/api/v1/sessions/${id}/qr`, { token });
+          if (qr.status !== 200) return false;
+          return (
+            (await simPost(fleet.sim, '/sim/v1/qr:scan', { qr: qr.body.qr, phoneNumber }))
+              .status === 200
+          );
+        },
+        30_000,
+        200,
+      );
+      const working = await waitFor(
+        `${phoneNumber} working`,
+        async () => {
+          const res = await call(fleet.api.baseUrl, 'GET', `/api/v1/sessions/${id}`, { token });
+          return res.body.status === 'working' && res.body.phoneNumber === phoneNumber
+            ? (res.body as { gatewayId: string })
+            : null;
+        },
+        30_000,
+        100,
+      );
+      return { id, phoneNumber, gatewayId: working.gatewayId };
+    }),
+  );
 }

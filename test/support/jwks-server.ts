@@ -5,7 +5,7 @@ import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from '
 export const TEST_ISSUER = 'https://id.test.example';
 export const TEST_AUDIENCE = 'wa-gateway';
 
-type KeyLike = CryptoKey;
+type KeyLike = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 export interface SigningKey {
   kid: string;

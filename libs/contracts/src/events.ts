@@ -37,6 +37,24 @@ export interface EventFence {
   seq: number;
 }
 
+/**
+ * The whole state of the session as its holder knows it when the event is emitted. The API
+ * folds the newest snapshot it has seen (by epoch + seq) into the row, so events may be
+ * published and folded concurrently and out of order: an older snapshot simply loses.
+ */
+export interface SessionState {
+  status: SessionStatus;
+  gatewayId: string | null;
+  reason: string | null;
+  phoneNumber: string | null;
+  waJid: string | null;
+  waLid: string | null;
+  qr: string | null;
+  qrExpiresAt: number | null;
+  /** When the connection last reached `working`, as the holder saw it. */
+  lastConnectedAt: number | null;
+}
+
 export interface GatewayEvent<T extends EventType = EventType> {
   /** ULID; also the JetStream message id, so a retried publish is deduplicated. */
   id: string;
@@ -46,6 +64,7 @@ export interface GatewayEvent<T extends EventType = EventType> {
   occurredAt: number;
   data: EventDataMap[T];
   fence: EventFence;
+  state: SessionState;
 }
 
 export type AnyGatewayEvent = { [T in EventType]: GatewayEvent<T> }[EventType];
@@ -69,5 +88,8 @@ export function parseGatewayEvent(payload: unknown): AnyGatewayEvent {
     typeof fence.seq !== 'number'
   )
     throw new Error('malformed event fence');
+  const state = payload.state;
+  if (!isObject(state) || typeof state.status !== 'string')
+    throw new Error('malformed event state');
   return payload as unknown as AnyGatewayEvent;
 }

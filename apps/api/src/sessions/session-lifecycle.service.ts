@@ -108,20 +108,20 @@ export class SessionLifecycleService {
   }
 
   async qr(principal: Principal, id: string): Promise<{ qr: string; expiresAt: number }> {
-    let session = await this.find(principal, id);
+    const session = await this.find(principal, id);
     if (session.phoneNumber)
       throw failedPrecondition('the session is already paired', { reason: 'paired' });
     const fresh = (s: SessionEntity): boolean =>
       s.qr !== null && s.qrExpiresAt !== null && s.qrExpiresAt.getTime() > Date.now();
     if (fresh(session)) return { qr: session.qr!, expiresAt: session.qrExpiresAt!.getTime() };
     if (session.desiredState !== 'running' || !isHeld(session)) {
-      session =
-        (await this.repository.setDesired(
-          principal.organizationId,
-          id,
-          'running',
-          session.desiredState === 'running' ? undefined : 'starting',
-        )) ?? session;
+      await this.repository.setDesired(
+        principal.organizationId,
+        id,
+        'running',
+        session.desiredState === 'running' ? undefined : 'starting',
+      );
+      // The undo of a failed claim puts back the wish as it was before this request.
       await this.claimOrUndo(principal, session);
     }
     const deadline = Date.now() + this.config.QR_WAIT_MS;
@@ -145,6 +145,7 @@ export class SessionLifecycleService {
     let session = await this.find(principal, id);
     if (session.phoneNumber)
       throw failedPrecondition('the session is already paired', { reason: 'paired' });
+    const before = session;
     if (session.desiredState !== 'running' || !isHeld(session)) {
       session =
         (await this.repository.setDesired(
@@ -156,7 +157,7 @@ export class SessionLifecycleService {
     }
     const gatewayId = isHeld(session)
       ? session.gatewayId!
-      : await this.claimOrUndo(principal, session);
+      : await this.claimOrUndo(principal, before);
     const reply = await this.request(
       Commands.pairingCode,
       { sessionId: id, phoneNumber },
@@ -202,7 +203,9 @@ export class SessionLifecycleService {
     } catch (error) {
       if (!(error instanceof CommandUnavailableError)) throw error;
       const current = await this.repository.findOne(principal.organizationId, before.id);
-      if (current && !isHeld(current)) {
+      // Raced with another claim (the `start: true` nudge, a worker's poll): a peer holds it now.
+      if (current && isHeld(current)) return current.gatewayId!;
+      if (current) {
         await this.repository.setDesired(
           principal.organizationId,
           before.id,
@@ -222,7 +225,8 @@ export class SessionLifecycleService {
         { timeoutMs: this.config.COMMAND_TIMEOUT_MS },
       );
       if (reply.ok) return reply.gatewayId;
-      if (reply.reason !== 'no_capacity') break;
+      // `not_owner`: a peer's claim got there first (or is committing): ask again.
+      if (reply.reason !== 'no_capacity' && reply.reason !== 'not_owner') break;
     }
     throw new CommandUnavailableError('no gateway with capacity claimed the session');
   }

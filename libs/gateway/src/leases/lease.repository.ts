@@ -11,7 +11,7 @@ import type {
 
 /** Columns a worker needs to run a session, as `sessions` rows are returned by claim and renew. */
 const HELD_COLUMNS = `s.id, s.organization_id, s.epoch, s.desired_state,
-  s.phone_number IS NOT NULL AS paired, s.auto_read, s.presence_typing, s.rate_per_min,
+  s.phone_number IS NOT NULL AS paired, s.phone_number, s.wa_jid, s.wa_lid, s.auto_read, s.presence_typing, s.rate_per_min,
   s.rate_per_hour`;
 
 interface HeldRow {
@@ -21,6 +21,9 @@ interface HeldRow {
   epoch: string;
   desired_state: DesiredState;
   paired: boolean;
+  phone_number: string | null;
+  wa_jid: string | null;
+  wa_lid: string | null;
   auto_read: boolean;
   presence_typing: boolean;
   rate_per_min: number;
@@ -104,6 +107,9 @@ export class LeaseRepository {
     if (limit < 1) return [];
     const params: unknown[] = [owner.ownerId, owner.gatewayId, ttlMs, Math.floor(limit)];
     let scope = options.forAction ? 'true' : `desired_state = 'running'`;
+    // A new holder has not connected yet: the row must not keep showing the old holder's
+    // `working` until the new holder's first event is folded (or, with NATS down, at all).
+    const status = options.forAction ? '' : `, status = 'starting'`;
     if (options.sessionId) {
       params.push(options.sessionId);
       scope += ` AND id = $${params.length}::bpchar`;
@@ -123,7 +129,7 @@ export class LeaseRepository {
          FOR UPDATE SKIP LOCKED
        ), claimed AS (
          UPDATE sessions s
-         SET epoch = s.epoch + 1, owner_id = $1, gateway_id = $2, lease_expires_at = ${expiresIn('$3')}
+         SET epoch = s.epoch + 1, owner_id = $1, gateway_id = $2, lease_expires_at = ${expiresIn('$3')}${status}
          WHERE s.id = ANY (ARRAY(SELECT id FROM unheld UNION ALL SELECT id FROM expired))
          RETURNING ${HELD_COLUMNS}
        )
@@ -270,6 +276,9 @@ function toHeld(row: HeldRow): HeldSession {
     epoch: Number(row.epoch),
     desiredState: row.desired_state,
     paired: row.paired,
+    phoneNumber: row.phone_number,
+    waJid: row.wa_jid,
+    waLid: row.wa_lid,
     autoRead: row.auto_read,
     presenceTyping: row.presence_typing,
     ratePerMin: row.rate_per_min,

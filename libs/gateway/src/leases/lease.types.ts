@@ -16,6 +16,10 @@ export interface HeldSession {
   epoch: number;
   desiredState: DesiredState;
   paired: boolean;
+  /** The linked device as the row knows it (null while unpaired). */
+  phoneNumber: string | null;
+  waJid: string | null;
+  waLid: string | null;
   autoRead: boolean;
   presenceTyping: boolean;
   ratePerMin: number;

@@ -1,4 +1,4 @@
-import type { AnyGatewayEvent, EventDataMap, EventType } from '@wagw/contracts';
+import type { AnyGatewayEvent, EventDataMap, EventType, SessionState } from '@wagw/contracts';
 import { newId } from '@wagw/domain';
 
 /** Builds events for one held session: (epoch, seq) orders them across owners for the fold. */
@@ -12,7 +12,11 @@ export class SessionEventFactory {
     private readonly epoch: number,
   ) {}
 
-  create<T extends EventType>(type: T, data: EventDataMap[T]): AnyGatewayEvent {
+  create<T extends EventType>(
+    type: T,
+    data: EventDataMap[T],
+    state: SessionState,
+  ): AnyGatewayEvent {
     this.seq += 1;
     return {
       id: newId(),
@@ -22,6 +26,7 @@ export class SessionEventFactory {
       occurredAt: Date.now(),
       data,
       fence: { gatewayId: this.gatewayId, epoch: this.epoch, seq: this.seq },
+      state,
     } as AnyGatewayEvent;
   }
 }

@@ -169,9 +169,9 @@ export class GatewayWorker {
         })),
         backoff: this.backoff,
         logger: this.deps.logger,
-        emit: (type, data) => {
+        emit: (type, data, state) => {
           if (this.held.get(row.sessionId) !== entry || performance.now() >= entry.deadline) return;
-          this.publish(events.create(type, data));
+          this.publish(events.create(type, data, state));
         },
         release: async ({ stopDesired }) => {
           if (performance.now() >= entry.deadline) return;

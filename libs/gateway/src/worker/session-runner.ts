@@ -1,4 +1,4 @@
-import type { EventDataMap, EventType } from '@wagw/contracts';
+import type { EventDataMap, EventType, SessionState } from '@wagw/contracts';
 import {
   type WaAuthStore,
   type WaChannelMessage,
@@ -20,7 +20,7 @@ export interface RunnerContext {
   backoff: BackoffOptions;
   logger: Logger;
   /** Publishes the event if, and only if, this runner still validly holds its lease. */
-  emit<T extends EventType>(type: T, data: EventDataMap[T]): void;
+  emit<T extends EventType>(type: T, data: EventDataMap[T], state: SessionState): void;
   /** Clears the lease (fenced); `stopDesired` also records that the session should not run. */
   release(options: { stopDesired: boolean }): Promise<void>;
   /** The runner is done (released or fenced off): the worker forgets it. */
@@ -45,6 +45,12 @@ export class SessionRunner implements WaConnectionListener {
   private ending = false;
   private paired: boolean;
   private lastStatus: EventDataMap['session.status']['status'] | null = null;
+  // What every event carries (SessionState): the API folds the newest snapshot it sees.
+  private statusReason: string | null = null;
+  private holderId: string | null;
+  private identity: WaIdentity | null;
+  private currentQr: { qr: string; expiresAt: number } | null = null;
+  private lastConnectedAt: number | null = null;
   private readonly stateWaiters = new Set<() => void>();
   private resolveDone!: () => void;
   /** Resolves once the runner has released its lease or been fenced off. */
@@ -59,6 +65,14 @@ export class SessionRunner implements WaConnectionListener {
     private readonly purpose: 'run' | 'logout' = 'run',
   ) {
     this.paired = held.paired;
+    this.holderId = ctx.gatewayId;
+    this.identity = held.phoneNumber
+      ? {
+          phoneNumber: held.phoneNumber,
+          waJid: held.waJid ?? `${held.phoneNumber}@s.whatsapp.net`,
+          waLid: held.waLid,
+        }
+      : null;
   }
 
   get sessionId(): string {
@@ -75,7 +89,8 @@ export class SessionRunner implements WaConnectionListener {
   }
 
   start(): void {
-    this.status('starting', null);
+    // Claimed only to unlink a stopped session: it is not starting, and must not look like it.
+    if (this.purpose === 'run') this.status('starting', null);
     this.connect();
   }
 
@@ -138,7 +153,7 @@ export class SessionRunner implements WaConnectionListener {
     );
     if (this.state !== 'pairing' || !this.connection) throw new Error('no pairing connection');
     const result = await this.connection.requestPairingCode(phoneNumber);
-    this.ctx.emit('auth.pairing_code', {
+    this.emit('auth.pairing_code', {
       code: result.code,
       expiresAt: result.expiresAt,
       phoneNumber,
@@ -164,11 +179,8 @@ export class SessionRunner implements WaConnectionListener {
     if (this.state === 'finished') return;
     await this.closeConnection();
     // Still meant to run, held by nobody until a peer claims it (at once: the lease is cleared).
-    this.ctx.emit('session.status', {
-      status: 'starting',
-      gatewayId: null,
-      reason: `handed over by ${this.ctx.gatewayId}`,
-    });
+    this.holderId = null;
+    this.status('starting', `handed over by ${this.ctx.gatewayId}`);
     await this.finish({ stopDesired: false });
   }
 
@@ -182,8 +194,9 @@ export class SessionRunner implements WaConnectionListener {
       return;
     }
     this.setState('pairing');
+    this.currentQr = qr;
     this.status('scan_qr_code', null);
-    this.ctx.emit('auth.qr', qr);
+    this.emit('auth.qr', qr);
   }
 
   onOpen(identity: WaIdentity): void {
@@ -194,9 +207,12 @@ export class SessionRunner implements WaConnectionListener {
       void this.logout();
       return;
     }
+    this.identity = identity;
+    this.currentQr = null;
+    this.lastConnectedAt = Date.now();
     if (!this.paired) {
       this.paired = true;
-      this.ctx.emit('session.paired', {
+      this.emit('session.paired', {
         phoneNumber: identity.phoneNumber,
         waJid: identity.waJid,
         waLid: identity.waLid,
@@ -302,8 +318,10 @@ export class SessionRunner implements WaConnectionListener {
 
   private loggedOut(reason: string): void {
     this.paired = false;
-    this.ctx.emit('session.logged_out', { reason });
+    this.identity = null;
+    this.currentQr = null;
     this.status('stopped', reason);
+    this.emit('session.logged_out', { reason });
   }
 
   private async finish(options: { stopDesired: boolean }): Promise<void> {
@@ -324,12 +342,30 @@ export class SessionRunner implements WaConnectionListener {
   private status(status: EventDataMap['session.status']['status'], reason: string | null): void {
     if (status === this.lastStatus && reason === null) return;
     this.lastStatus = status;
+    this.statusReason = reason;
+    if (status !== 'scan_qr_code') this.currentQr = null;
+    const state = this.snapshot();
+    this.ctx.emit('session.status', { status, gatewayId: state.gatewayId, reason }, state);
+  }
+
+  private emit<T extends EventType>(type: T, data: EventDataMap[T]): void {
+    this.ctx.emit(type, data, this.snapshot());
+  }
+
+  private snapshot(): SessionState {
+    const status = this.lastStatus ?? 'starting';
     const holding = status !== 'stopped' && status !== 'failed';
-    this.ctx.emit('session.status', {
+    return {
       status,
-      gatewayId: holding ? this.ctx.gatewayId : null,
-      reason,
-    });
+      gatewayId: holding ? this.holderId : null,
+      reason: this.statusReason,
+      phoneNumber: this.identity?.phoneNumber ?? null,
+      waJid: this.identity?.waJid ?? null,
+      waLid: this.identity?.waLid ?? null,
+      qr: this.currentQr?.qr ?? null,
+      qrExpiresAt: this.currentQr?.expiresAt ?? null,
+      lastConnectedAt: this.lastConnectedAt,
+    };
   }
 
   private setState(state: RunnerState): void {

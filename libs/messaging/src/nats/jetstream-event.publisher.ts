@@ -36,6 +36,8 @@ export interface JetStreamEventPublisherOptions {
   highWaterMark?: number;
   /** How long close() keeps trying to publish the backlog; default 5 s. */
   closeTimeoutMs?: number;
+  /** Events in flight at once; default 128. */
+  window?: number;
   logger?: MessagingLogger;
 }
 
@@ -57,9 +59,11 @@ const encoder = new TextEncoder();
 /**
  * Durable publication without blocking the caller: publish() queues, one pump publishes the
  * queue head to JetStream with `msgID = event.id` and only drops it once the stream acked it.
- * One at a time, so the stream holds each publisher's events in publish order even across
- * retries (a pipelined window would let a retried event land after its successors). On
- * failure the same event is retried (deduplicated by its id) with capped backoff, forever.
+ * Pipelined: up to `window` events are in flight at once (one at a time, a takeover of a
+ * thousand sessions backs up for seconds). Order across retries is not guaranteed and need not
+ * be: every event carries its session's whole state and its (epoch, seq), and the API folds
+ * only the newest. On failure the whole window is retried (each event deduplicated by its id)
+ * with capped backoff, forever.
  *
  * The backlog is never truncated: dropping the oldest events would lose exactly the state
  * changes the API needs (status, pairing, logout), and they can't be rebuilt. Past
@@ -73,6 +77,7 @@ export class JetStreamEventPublisher implements EventPublisher {
   private readonly publishTimeoutMs: number;
   private readonly highWaterMark: number;
   private readonly closeTimeoutMs: number;
+  private readonly window: number;
   private readonly log: MessagingLogger;
   private readonly stop = new AbortController();
   private waiters: FlushWaiter[] = [];
@@ -89,6 +94,7 @@ export class JetStreamEventPublisher implements EventPublisher {
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
     this.highWaterMark = options.highWaterMark ?? 100_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
+    this.window = options.window ?? 128;
     this.log = options.logger ?? nestMessagingLogger(JetStreamEventPublisher.name);
   }
 
@@ -162,8 +168,8 @@ export class JetStreamEventPublisher implements EventPublisher {
     let streamReady = this.options.ensureStream === undefined;
     let failures = 0;
     while (!this.stop.signal.aborted) {
-      const head = this.queue.peek();
-      if (!head) {
+      const batch = this.queue.peekMany(this.window);
+      if (batch.length === 0) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = null;
         continue;
@@ -173,7 +179,7 @@ export class JetStreamEventPublisher implements EventPublisher {
           await this.options.ensureStream?.(nc);
           streamReady = true;
         }
-        await this.publishOne(js, head);
+        await this.publishBatch(js, batch);
         if (failures > 0) this.log.info({ failures }, 'event publishing recovered');
         failures = 0;
       } catch (err) {
@@ -195,13 +201,14 @@ export class JetStreamEventPublisher implements EventPublisher {
     }
   }
 
-  private async publishOne(js: JetStreamClient, event: QueuedEvent): Promise<void> {
-    await js.publish(event.subject, event.data, {
-      msgID: event.id,
-      timeout: this.publishTimeoutMs,
-    });
-    this.queue.shift();
-    this.durable += 1;
+  private async publishBatch(js: JetStreamClient, batch: readonly QueuedEvent[]): Promise<void> {
+    await Promise.all(
+      batch.map((event) =>
+        js.publish(event.subject, event.data, { msgID: event.id, timeout: this.publishTimeoutMs }),
+      ),
+    );
+    for (let i = 0; i < batch.length; i++) this.queue.shift();
+    this.durable += batch.length;
     if (this.overHighWaterMark && this.queue.size < this.highWaterMark / 2) {
       this.overHighWaterMark = false;
       this.log.info({ pending: this.queue.size }, 'event backlog back under high-water mark');

@@ -19,6 +19,11 @@ export class PendingEventQueue<T> {
     return this.items[this.head];
   }
 
+  /** The first `n` items, oldest first, without removing them. */
+  peekMany(n: number): T[] {
+    return this.items.slice(this.head, this.head + n);
+  }
+
   shift(): T | undefined {
     const item = this.items[this.head];
     if (item === undefined) return undefined;
