@@ -100,6 +100,7 @@ describe('LeaseRepository', () => {
         phoneNumber: paired.has(row.sessionId) ? expect.stringMatching(/^6590000\d{4}$/) : null,
         waJid: null,
         waLid: null,
+        credsCiphertext: null,
         autoRead: paired.has(row.sessionId),
         presenceTyping: false,
         ratePerMin: 20,

@@ -54,8 +54,8 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
       connections,
       publisher: deps.publisher,
       commands: deps.commands,
-      authStoreFor: (sessionId, fence) =>
-        new PostgresAuthStore(deps.dataSource, cipher, sessionId, fence),
+      authStoreFor: (sessionId, fence, prefetched) =>
+        new PostgresAuthStore(deps.dataSource, cipher, sessionId, fence, prefetched),
       logger: deps.logger.child({ gatewayId: deps.config.GATEWAY_ID }),
       metrics,
     },

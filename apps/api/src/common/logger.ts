@@ -15,5 +15,9 @@ export const REDACT_PATHS = [
 ];
 
 export function createLogger(level: string, name: string): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+  // Asynchronous stdout: lines written while a write is in flight are coalesced into one
+  // syscall (a synchronous write per access-log line cost ~15% of throughput). Flushed on exit.
+  const destination = pino.destination({ dest: 1, sync: false });
+  process.once('exit', () => destination.flushSync());
+  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } }, destination);
 }

@@ -8,6 +8,7 @@ import {
 import type { EventConsumer } from '@wagw/messaging';
 import { EVENT_CONSUMER } from '../messaging/messaging.tokens.js';
 import { SessionFoldRepository } from '../sessions/session-fold.repository.js';
+import { FoldBatcher } from './fold-batcher.js';
 
 /** The durable consumer, shared by every API replica, that folds gateway events into rows. */
 export const FOLD_CONSUMER = 'api-session-fold';
@@ -22,9 +23,8 @@ export class SessionEventsFolder implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.consumer.consume(FOLD_CONSUMER, async (event) => {
-      await this.fold.apply(event);
-    });
+    const batcher = new FoldBatcher((events) => this.fold.apply(events));
+    await this.consumer.consume(FOLD_CONSUMER, (event) => batcher.fold(event));
     this.logger.log('folding gateway events into session rows');
   }
 

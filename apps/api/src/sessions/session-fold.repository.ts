@@ -4,41 +4,57 @@ import { DataSource } from 'typeorm';
 
 /**
  * Folds gateway events into session rows. Every event carries the holder's whole view of the
- * session (`state`); the row takes the snapshot only when the event comes from the row's
- * current lease epoch and is newer (epoch, seq) than the last one folded. So events can be
- * published, redelivered and folded concurrently and in any order, and a stale owner's late
- * events change nothing. One conditional UPDATE per event.
+ * session (`state`); a row takes a snapshot only when the event comes from the row's current
+ * lease epoch and is newer (epoch, seq) than the last one folded. So events can be published,
+ * redelivered and folded concurrently and in any order, and a stale owner's late events change
+ * nothing. A whole batch is one UPDATE (a fleet takeover folds thousands of events at once).
  */
 @Injectable()
 export class SessionFoldRepository {
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  /** Returns whether the row changed. */
-  async apply(event: AnyGatewayEvent): Promise<boolean> {
-    const { sessionId, fence, state } = event;
+  /** Returns how many rows changed. */
+  async apply(events: readonly AnyGatewayEvent[]): Promise<number> {
+    // UPDATE ... FROM takes one arbitrary source row per target: keep each session's newest.
+    const newest = new Map<string, AnyGatewayEvent>();
+    for (const event of events) {
+      const seen = newest.get(event.sessionId);
+      const newer =
+        !seen ||
+        event.fence.epoch > seen.fence.epoch ||
+        (event.fence.epoch === seen.fence.epoch && event.fence.seq > seen.fence.seq);
+      if (newer) newest.set(event.sessionId, event);
+    }
+    if (newest.size === 0) return 0;
+    const rows = [...newest.values()];
+    const column = <T>(pick: (e: AnyGatewayEvent) => T): T[] => rows.map(pick);
     const [, affected]: [unknown, number] = await this.dataSource.query(
-      `UPDATE sessions SET
-         status = $4, gateway_id = $5, status_reason = $6,
-         phone_number = $7, wa_jid = $8, wa_lid = $9,
-         qr = $10, qr_expires_at = to_timestamp($11::double precision / 1000),
-         last_connected_at = GREATEST(last_connected_at, to_timestamp($12::double precision / 1000)),
-         status_epoch = $2, status_seq = $3, updated_at = now()
-       WHERE id = $1 AND epoch = $2 AND (status_epoch, status_seq) < ($2::bigint, $3::bigint)`,
+      `UPDATE sessions s SET
+         status = v.status, gateway_id = v.gateway_id, status_reason = v.reason,
+         phone_number = v.phone_number, wa_jid = v.wa_jid, wa_lid = v.wa_lid,
+         qr = v.qr, qr_expires_at = to_timestamp(v.qr_expires_at / 1000),
+         last_connected_at = GREATEST(s.last_connected_at, to_timestamp(v.last_connected_at / 1000)),
+         status_epoch = v.epoch, status_seq = v.seq, updated_at = now()
+       FROM unnest($1::bpchar[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
+                   $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[], $12::float8[])
+         AS v(id, epoch, seq, status, gateway_id, reason, phone_number, wa_jid, wa_lid, qr,
+              qr_expires_at, last_connected_at)
+       WHERE s.id = v.id AND s.epoch = v.epoch AND (s.status_epoch, s.status_seq) < (v.epoch, v.seq)`,
       [
-        sessionId,
-        fence.epoch,
-        fence.seq,
-        state.status,
-        state.gatewayId,
-        state.reason,
-        state.phoneNumber,
-        state.waJid,
-        state.waLid,
-        state.qr,
-        state.qrExpiresAt,
-        state.lastConnectedAt,
+        column((e) => e.sessionId),
+        column((e) => e.fence.epoch),
+        column((e) => e.fence.seq),
+        column((e) => e.state.status),
+        column((e) => e.state.gatewayId),
+        column((e) => e.state.reason),
+        column((e) => e.state.phoneNumber),
+        column((e) => e.state.waJid),
+        column((e) => e.state.waLid),
+        column((e) => e.state.qr),
+        column((e) => e.state.qrExpiresAt),
+        column((e) => e.state.lastConnectedAt),
       ],
     );
-    return affected > 0;
+    return affected;
   }
 }

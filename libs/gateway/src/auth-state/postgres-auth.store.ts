@@ -23,9 +23,19 @@ export class PostgresAuthStore implements WaAuthStore {
     private readonly cipher: AuthStateCipher,
     private readonly sessionId: string,
     private readonly fence: () => LeaseFence,
+    /**
+     * The creds ciphertext as the claim read it (one statement for a whole claim batch instead
+     * of a query per session when a thousand sessions fail over); served once, then re-read.
+     */
+    private prefetched?: Buffer | null,
   ) {}
 
   async readCreds(): Promise<string | null> {
+    if (this.prefetched !== undefined) {
+      const data = this.prefetched;
+      this.prefetched = undefined;
+      return data ? this.cipher.decrypt(data, { sessionId: this.sessionId, kind: 'creds' }) : null;
+    }
     const rows = await this.dataSource.query<{ data: Buffer }[]>(
       'SELECT data FROM wa_auth_creds WHERE session_id = $1::bpchar',
       [this.sessionId],

@@ -24,6 +24,8 @@ interface HeldRow {
   phone_number: string | null;
   wa_jid: string | null;
   wa_lid: string | null;
+  /** Only from a claim: the session's encrypted creds, read in the same statement. */
+  creds?: Buffer | null;
   auto_read: boolean;
   presence_typing: boolean;
   rate_per_min: number;
@@ -133,10 +135,10 @@ export class LeaseRepository {
          WHERE s.id = ANY (ARRAY(SELECT id FROM unheld UNION ALL SELECT id FROM expired))
          RETURNING ${HELD_COLUMNS}
        )
-       SELECT * FROM claimed`,
+       SELECT claimed.*, c.data AS creds FROM claimed LEFT JOIN wa_auth_creds c ON c.session_id = claimed.id`,
       params,
     );
-    return rows.map(toHeld);
+    return rows.map((row) => ({ ...toHeld(row), credsCiphertext: row.creds ?? null }));
   }
 
   /**

@@ -20,6 +20,8 @@ export interface HeldSession {
   phoneNumber: string | null;
   waJid: string | null;
   waLid: string | null;
+  /** Encrypted creds read by the claim itself (undefined when the statement did not read them). */
+  credsCiphertext?: Buffer | null;
   autoRead: boolean;
   presenceTyping: boolean;
   ratePerMin: number;

@@ -25,7 +25,11 @@ export interface GatewayWorkerDeps {
   connections: WaConnectionFactory;
   publisher: EventPublisher;
   commands: CommandServer;
-  authStoreFor(sessionId: string, fence: () => { ownerId: string; epoch: number }): WaAuthStore;
+  authStoreFor(
+    sessionId: string,
+    fence: () => { ownerId: string; epoch: number },
+    prefetchedCreds?: Buffer | null,
+  ): WaAuthStore;
   logger: Logger;
   metrics: GatewayMetrics;
 }
@@ -69,7 +73,7 @@ export class GatewayWorker {
     this.ttl = options.leaseTtlMs;
     // Renew every TTL/3 and stop trusting a lease TTL/3 before it can expire.
     this.margin = Math.max(Math.floor(options.leaseTtlMs / 3), 200);
-    this.claimBatch = options.claimBatch ?? 200;
+    this.claimBatch = options.claimBatch ?? 500;
     this.backoff = options.backoff ?? DEFAULT_BACKOFF;
   }
 
@@ -89,7 +93,10 @@ export class GatewayWorker {
     await this.deps.commands.serve(this.options.gatewayId, this.commandHandlers());
     const period = Math.max(Math.floor(this.ttl / 3), 100);
     this.renewTimer = setInterval(() => void this.renew(), period);
-    this.claimTimer = setInterval(() => void this.claim(), period);
+    // Claiming polls faster than renewal: an orphaned session waits for the next claim tick
+    // after its lease expires, and the claim query is one cheap indexed statement.
+    const claimPeriod = Math.max(Math.min(Math.floor(this.ttl / 6), 500), 100);
+    this.claimTimer = setInterval(() => void this.claim(), claimPeriod);
     this.fenceTimer = setInterval(() => this.selfFence(), FENCE_CHECK_MS);
     void this.claim();
     this.deps.logger.info(
@@ -163,10 +170,11 @@ export class GatewayWorker {
       {
         gatewayId: this.options.gatewayId,
         factory: this.deps.connections,
-        auth: this.deps.authStoreFor(row.sessionId, () => ({
-          ownerId: this.owner.ownerId,
-          epoch: row.epoch,
-        })),
+        auth: this.deps.authStoreFor(
+          row.sessionId,
+          () => ({ ownerId: this.owner.ownerId, epoch: row.epoch }),
+          row.credsCiphertext,
+        ),
         backoff: this.backoff,
         logger: this.deps.logger,
         emit: (type, data, state) => {

@@ -39,7 +39,7 @@ export interface JetStreamEventConsumerOptions {
   redelivery?: BackoffPolicy;
   /** Unacked events in flight across all replicas of a durable; default 1000. */
   maxAckPending?: number;
-  /** Events a replica handles at once; default 32. */
+  /** Events a replica handles at once; default 128 (the API folds them in batches). */
   concurrency?: number;
   logger?: MessagingLogger;
 }
@@ -77,7 +77,7 @@ export class JetStreamEventConsumer implements EventConsumer {
     this.ackWaitMs = options.ackWaitMs ?? 30_000;
     this.redelivery = options.redelivery ?? { baseMs: 1_000, capMs: 60_000 };
     this.maxAckPending = options.maxAckPending ?? 1_000;
-    this.concurrency = options.concurrency ?? 32;
+    this.concurrency = options.concurrency ?? 128;
     this.log = options.logger ?? nestMessagingLogger(JetStreamEventConsumer.name);
   }
 
