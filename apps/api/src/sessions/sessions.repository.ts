@@ -110,7 +110,8 @@ export class SessionsRepository {
     for (const column of this.repo.metadata.columns) {
       const value = row[column.databaseName];
       const transformer = column.transformer;
-      const from: unknown = transformer && !Array.isArray(transformer) ? transformer.from(value) : value;
+      const from: unknown =
+        transformer && !Array.isArray(transformer) ? transformer.from(value) : value;
       (entity as unknown as Record<string, unknown>)[column.propertyName] = from;
     }
     return entity;
