@@ -11,6 +11,7 @@ import {
   TEST_AUDIENCE,
   TEST_ISSUER,
 } from '../support/jwks-server.js';
+import { type ServedRoute, servedRoutes } from '../support/served-routes.js';
 
 /**
  * Bad input never yields a 5xx, and every error leaves in the contract's envelope.
@@ -98,10 +99,7 @@ const payload = (
   return { payload: value, what: shown, [fc.toStringMethod]: () => shown };
 };
 
-interface Route {
-  method: string;
-  template: string;
-}
+type Route = ServedRoute;
 /** spec/api-v1.md: routes of capability `manage` (sessions lifecycle and settings, API keys). */
 const MANAGE_ONLY =
   /^\/api\/v1\/(sessions(\/\{session\}(:(start|stop|restart|logout)|\/qr|\/pairing-code)?)?|api-keys(\/\{id\})?)$/;
@@ -895,33 +893,16 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
       expectReached(200, 201, 400, 413);
     });
 
-    /** Every (method, path template) the router serves under /api/v1, from its own route tree. */
-    function servedRoutes(): Route[] {
-      const tree = api.app.getHttpAdapter().getInstance().printRoutes({ commonPrefix: false });
-      const stack: string[] = [];
-      const routes: Route[] = [];
-      for (const line of tree.split('\n')) {
-        const at = line.search(/[├└]── /);
-        if (at < 0) continue;
-        const match = /^(.*?)(?: \(([A-Z, ]+)\))?$/.exec(line.slice(at + 4))!;
-        stack.length = at / 4;
-        stack.push(match[1]!);
-        // `:param` → `{param}`; a custom method's internal route `/~verb` is the public `:verb`.
-        const template = stack
-          .join('')
-          .replace(/:([A-Za-z0-9_]+)/g, '{$1}')
-          .replace(/\/~([a-z-]+)/g, ':$1');
-        if (!template.startsWith('/api/v1/') || STREAMING.has(template)) continue;
-        for (const method of match[2]?.split(', ') ?? []) {
-          if (method !== 'HEAD') routes.push({ method, template });
-        }
-      }
-      return routes;
-    }
+    /** Every (method, path template) the router serves under /api/v1. */
+    const apiRoutes = (): Route[] =>
+      servedRoutes(api.app).filter(
+        (r) =>
+          r.template.startsWith('/api/v1/') && !STREAMING.has(r.template) && r.method !== 'HEAD',
+      );
     const fill = (template: string, id: string): string => template.replace(/\{[^}]+\}/g, id);
 
     it('reads the router (sanity: the contract routes are among those fuzzed)', () => {
-      expect(servedRoutes().map((r) => `${r.method} ${r.template}`)).toEqual(
+      expect(apiRoutes().map((r) => `${r.method} ${r.template}`)).toEqual(
         expect.arrayContaining([
           'POST /api/v1/sessions',
           'GET /api/v1/sessions',
@@ -936,7 +917,7 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
     });
 
     it('P3: random path segments at every route the router serves, authenticated', async () => {
-      const routes = servedRoutes();
+      const routes = apiRoutes();
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom(...routes),
@@ -956,7 +937,7 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
     });
 
     it('P4: random headers at every route, with and without credentials', async () => {
-      const routes = servedRoutes();
+      const routes = apiRoutes();
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom(...routes),
@@ -977,7 +958,7 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
     });
 
     it('P5: check order: no valid credential is 401, a missing capability 403, whatever else is wrong', async () => {
-      const routes = servedRoutes();
+      const routes = apiRoutes();
       const badCredential = fc.oneof(
         fc.constantFrom<Credential>('none', 'tampered'),
         credentialArb.filter((c) => typeof c === 'object'),

@@ -14,6 +14,7 @@ import {
   TEST_AUDIENCE,
   TEST_ISSUER,
 } from '../support/jwks-server.js';
+import { servedRoutes } from '../support/served-routes.js';
 
 /**
  * The OpenAPI document the API serves is generated from code: it must be a valid OpenAPI 3
@@ -263,26 +264,9 @@ describe('OpenAPI document', () => {
   });
 
   describe('routes', () => {
-    /** Every (method, path) the Fastify router serves, from its own route tree. */
-    function servedOperations(): string[] {
-      const tree = api.app.getHttpAdapter().getInstance().printRoutes({ commonPrefix: false });
-      const stack: string[] = [];
-      const served: string[] = [];
-      for (const line of tree.split('\n')) {
-        const at = line.search(/[├└]── /);
-        if (at < 0) continue;
-        const match = /^(.*?)(?: \(([A-Z, ]+)\))?$/.exec(line.slice(at + 4))!;
-        stack.length = at / 4;
-        stack.push(match[1]!);
-        // `:param` → `{param}`; a custom method's internal route `/~verb` is the public `:verb`.
-        const path = stack
-          .join('')
-          .replace(/:([A-Za-z0-9_]+)/g, '{$1}')
-          .replace(/\/~([a-z-]+)/g, ':$1');
-        for (const method of match[2]?.split(', ') ?? []) served.push(`${method} ${path}`);
-      }
-      return served;
-    }
+    /** Every (method, path) the Fastify router serves. */
+    const servedOperations = (): string[] =>
+      servedRoutes(api.app).map((r) => `${r.method} ${r.template}`);
 
     it('reads the router (sanity: the parser sees the probes and the documented routes)', () => {
       const served = servedOperations();
