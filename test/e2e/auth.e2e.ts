@@ -180,6 +180,17 @@ describe('authentication and authorization (built API process, real JWKS over HT
     });
   });
 
+  it('stops accepting a token at its expiry even after it was accepted (and remembered)', async () => {
+    const exp = Math.floor(Date.now() / 1000) + 1;
+    const token = await signToken({ key: rsa, expiresIn: exp });
+    expect((await call(api.baseUrl, 'GET', '/api/v1/sessions', { token })).status).toBe(200);
+    // exp + the configured clock tolerance (5 s) has passed: refused, cached or not.
+    await new Promise((r) => setTimeout(r, (exp + 5) * 1000 - Date.now() + 500));
+    const res = await call(api.baseUrl, 'GET', '/api/v1/sessions', { token });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual(unauthorized);
+  });
+
   it('follows key rotation: a new kid published later is fetched and accepted', async () => {
     const rotated = await newSigningKey('rsa-2');
     const token = await owner('org_auth_a', rotated);

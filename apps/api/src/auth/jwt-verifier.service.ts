@@ -19,8 +19,12 @@ export const ASYMMETRIC_ALGORITHMS = [
 ];
 
 /** Verifies login JWTs against the identity provider's JWKS (cached; unknown `kid` refetches). */
+const VERIFIED_TTL_MS = 60_000;
+const VERIFIED_MAX = 10_000;
+
 @Injectable()
 export class JwtVerifier {
+  private readonly verified = new Map<string, { principal: Principal; until: number }>();
   private readonly keySet: ReturnType<typeof createRemoteJWKSet> | null;
 
   constructor(@Inject(ApiConfig) private readonly config: ApiConfig) {
@@ -36,6 +40,8 @@ export class JwtVerifier {
   async verify(token: string): Promise<Principal> {
     if (!this.keySet)
       throw unauthorized('login tokens are not accepted: no identity provider configured');
+    const cached = this.verified.get(token);
+    if (cached && cached.until > Date.now()) return cached.principal;
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, this.keySet, {
@@ -63,12 +69,28 @@ export class JwtVerifier {
     ) {
       throw unauthorized('token lacks organization or subject');
     }
-    return {
+    const principal: Principal = {
       kind: 'jwt',
       organizationId,
       actorId: subject,
       capabilities: new Set(capabilitiesForRole(payload[this.config.AUTH_ROLE_CLAIM])),
       apiKeyId: null,
     };
+    this.remember(token, principal, payload.exp);
+    return principal;
+  }
+
+  /**
+   * A token that verified is trusted again, byte for byte, until its `exp` and for at most
+   * VERIFIED_TTL_MS (so a key withdrawn from the JWKS stops working within that): signature
+   * checks were a third of the cost of an authenticated read.
+   */
+  private remember(token: string, principal: Principal, exp: number | undefined): void {
+    if (exp === undefined) return;
+    if (this.verified.size >= VERIFIED_MAX) this.verified.clear();
+    this.verified.set(token, {
+      principal,
+      until: Math.min(exp * 1000, Date.now() + VERIFIED_TTL_MS),
+    });
   }
 }

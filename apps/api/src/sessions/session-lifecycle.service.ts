@@ -36,8 +36,9 @@ export class SessionLifecycleService {
 
   /** `POST /sessions` with `start: true`: a best-effort nudge; the create itself has succeeded. */
   nudgeClaim(sessionId: string): void {
+    // Usually a worker's own poll got there first; either way the fleet claims it by polling.
     void this.claimNow(sessionId).catch((error: unknown) =>
-      this.logger.warn(`no gateway took session ${sessionId} yet: ${(error as Error).message}`),
+      this.logger.debug(`claim nudge for ${sessionId} not taken: ${(error as Error).message}`),
     );
   }
 
