@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { hostname } from 'node:os';
+import { onShutdownSignal } from '@wagw/domain';
 import { loadGatewayConfig } from '@wagw/gateway';
 import {
   createInProcessMessaging,
@@ -68,24 +69,17 @@ async function main(): Promise<void> {
     });
   }
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: handing sessions over, draining requests');
-    setTimeout(() => {
-      logger.error('shutdown timed out');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
-    await fleet?.stop();
-    await app.close();
-    await messaging.close();
-    await db.close();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  onShutdownSignal(
+    logger,
+    SHUTDOWN_TIMEOUT_MS,
+    'shutting down: handing sessions over, draining requests',
+    async () => {
+      await fleet?.stop();
+      await app.close();
+      await messaging.close();
+      await db.close();
+    },
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { hostname } from 'node:os';
+import { onShutdownSignal } from '@wagw/domain';
 import {
   createGatewayRuntime,
   describeGatewayConfig,
@@ -53,24 +54,12 @@ async function main(): Promise<void> {
   const port = await ops.listen(config.GATEWAY_OPS_PORT);
   logger.info({ gatewayId: config.GATEWAY_ID, opsPort: port }, 'gateway ready');
 
-  let stopping = false;
-  const shutdown = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'draining: handing sessions to peers');
-    setTimeout(() => {
-      logger.error('shutdown timed out');
-      process.exit(1);
-    }, SHUTDOWN_TIMEOUT_MS).unref();
+  onShutdownSignal(logger, SHUTDOWN_TIMEOUT_MS, 'draining: handing sessions to peers', async () => {
     await runtime.worker.stop();
     await messaging.close();
     await ops.close();
     await dataSource.destroy();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
 }
 
 main().catch((error: unknown) => {

@@ -4,3 +4,4 @@ export * from './ids.js';
 export * from './principal.js';
 export * from './session-status.js';
 export * from './env-config.js';
+export * from './graceful-shutdown.js';
