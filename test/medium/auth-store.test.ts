@@ -4,12 +4,11 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import {
   AuthStateCipher,
   AuthStateDecryptError,
-  deleteAuthState,
   LeaseRepository,
   type LeaseOwner,
   PostgresAuthStore,
 } from '@wagw/gateway';
-import { createDataSource } from '@wagw/persistence';
+import { createDataSource, deleteAuthState } from '@wagw/persistence';
 import { LeaseLostError } from '@wagw/whatsapp';
 import type { DataSource } from 'typeorm';
 import { expireLeases, newOrganizationId, newSession } from '../support/session-factory.js';

@@ -5,3 +5,4 @@ export * from './entities/session.entity.js';
 export * from './open-database.js';
 export * from './entities/gateway.entity.js';
 export * from './entities/wa-auth.entity.js';
+export * from './auth-state.rows.js';

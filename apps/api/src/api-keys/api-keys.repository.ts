@@ -21,10 +21,6 @@ export class ApiKeysRepository {
     return this.repo.find({ where: { organizationId }, order: { createdAt: 'DESC', id: 'DESC' } });
   }
 
-  listAll(): Promise<ApiKeyEntity[]> {
-    return this.repo.find({ order: { createdAt: 'DESC', id: 'DESC' } });
-  }
-
   findOne(organizationId: string, id: string): Promise<ApiKeyEntity | null> {
     return this.repo.findOne({ where: { organizationId, id } });
   }

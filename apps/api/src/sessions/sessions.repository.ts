@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type DesiredState, isId, type SessionStatus } from '@wagw/domain';
-import { SessionEntity } from '@wagw/persistence';
+import { deleteAuthState, SessionEntity } from '@wagw/persistence';
 import { DataSource, type Repository } from 'typeorm';
 import { ReadBatcher } from '../common/read-batcher.js';
 
@@ -87,8 +87,7 @@ export class SessionsRepository {
     return this.dataSource.transaction(async (manager) => {
       const result = await manager.delete(SessionEntity, { organizationId, id });
       if ((result.affected ?? 0) === 0) return false;
-      await manager.query('DELETE FROM wa_auth_keys WHERE session_id = $1', [id]);
-      await manager.query('DELETE FROM wa_auth_creds WHERE session_id = $1', [id]);
+      await deleteAuthState(manager, id);
       return true;
     });
   }

@@ -1,5 +1,5 @@
 import { LeaseLostError, type WaAuthStore } from '@wagw/whatsapp';
-import type { DataSource, EntityManager } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import { leaseFenceSql } from '../leases/lease.fence.js';
 import type { LeaseFence } from '../leases/lease.types.js';
 import type { AuthStateCipher } from './auth-state.cipher.js';
@@ -146,15 +146,3 @@ export class PostgresAuthStore implements WaAuthStore {
 }
 
 const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
-
-/**
- * Deletes a session's auth state with no lease check: for the API when the session row itself
- * is deleted (no worker can legitimately write it any more). One statement.
- */
-export async function deleteAuthState(manager: EntityManager, sessionId: string): Promise<void> {
-  await manager.query(
-    `WITH creds AS (DELETE FROM wa_auth_creds WHERE session_id = $1::bpchar)
-     DELETE FROM wa_auth_keys WHERE session_id = $1::bpchar`,
-    [sessionId],
-  );
-}

@@ -1,5 +1,3 @@
-import type { EntityManager } from 'typeorm';
-
 /** Placeholders (`$1`, `$2`...) of the session id, owner id and epoch in the enclosing statement. */
 export interface LeaseFenceParams {
   sessionId: string;
@@ -22,22 +20,4 @@ export function leaseFenceSql(p: LeaseFenceParams): string {
     `SELECT 1 FROM sessions WHERE id = ${p.sessionId}::bpchar AND owner_id = ${p.ownerId}::text` +
     ` AND epoch = ${p.epoch}::bigint AND lease_expires_at > now() FOR SHARE`
   );
-}
-
-/**
- * Whether `ownerId` still holds a live lease on the session at `epoch`. Inside a transaction, call
- * it first, through that transaction's manager: the share lock then holds until commit, so the
- * writes that follow are fenced. Outside a transaction it is only a point-in-time answer.
- */
-export async function fencedExists(
-  manager: EntityManager,
-  sessionId: string,
-  ownerId: string,
-  epoch: number,
-): Promise<boolean> {
-  const rows = await manager.query<unknown[]>(
-    leaseFenceSql({ sessionId: '$1', ownerId: '$2', epoch: '$3' }),
-    [sessionId, ownerId, String(epoch)],
-  );
-  return rows.length > 0;
 }
