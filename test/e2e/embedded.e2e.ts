@@ -1,8 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { access, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
+import { runNode } from '../support/processes.js';
+
+/** Every entry under `dir` with its permission bits. */
+async function modes(dir: string): Promise<{ path: string; mode: number; dir: boolean }[]> {
+  const out = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    const path = join(entry.parentPath, entry.name);
+    const info = await stat(path).catch(() => null);
+    if (info) out.push({ path, mode: info.mode & 0o777, dir: info.isDirectory() });
+  }
+  return out;
+}
 
 /** `npm start` with no configuration: the API on the embedded PGlite database in DATA_DIR. */
 describe('embedded mode (no DATABASE_URL)', () => {
@@ -49,6 +61,31 @@ describe('embedded mode (no DATABASE_URL)', () => {
     expect((await call(api.baseUrl, 'GET', '/api/v1/sessions', { token: key.secret })).status).toBe(
       401,
     );
+  });
+
+  it('keeps DATA_DIR to its owner and serves the database on no TCP port', async () => {
+    expect((await stat(dataDir)).mode & 0o777).toBe(0o700);
+    const loose = (await modes(dataDir)).filter((e) => (e.mode & 0o077) !== 0);
+    expect(loose).toEqual([]);
+    const info = JSON.parse(await readFile(join(dataDir, 'pglite-server.json'), 'utf8')) as {
+      url: string;
+    };
+    expect(info.url).not.toMatch(/127\.0\.0\.1|localhost/);
+    expect(info.url).toContain(encodeURIComponent(dataDir));
+  });
+
+  it('has the CLI refuse, not invent, a database that does not exist', async () => {
+    const missing = join(dataDir, 'nothing-here');
+    const cli = runNode('apps/api/dist/cli.js', { DATA_DIR: missing }, [
+      'api-keys',
+      'list',
+      '--org',
+      'org_x',
+    ]);
+    const code = await new Promise((res) => cli.child.once('exit', res));
+    expect(code).not.toBe(0);
+    expect(cli.output()).toMatch(/no database/);
+    await expect(access(missing)).rejects.toThrow();
   });
 
   it('keeps its data across a graceful restart', async () => {

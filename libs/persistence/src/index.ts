@@ -1,5 +1,5 @@
 export * from './data-source.js';
-export * from './embedded-postgres.js';
+export * from './embedded/embedded-postgres.js';
 export * from './entities/api-key.entity.js';
 export * from './entities/session.entity.js';
 export * from './open-database.js';

@@ -1,12 +1,13 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createDataSource } from './data-source.js';
 import {
+  EMBEDDED_DATABASE_DIR,
   EMBEDDED_SERVER_FILE,
   type EmbeddedPostgres,
   startEmbeddedPostgres,
-} from './embedded-postgres.js';
+} from './embedded/embedded-postgres.js';
 
 export interface OpenDatabaseOptions {
   /** Set → that Postgres; unset → the embedded PGlite database in `dataDir`. */
@@ -25,6 +26,8 @@ export interface OpenDatabase {
 }
 
 export class DataDirInUseError extends Error {}
+/** The CLI found neither a running product nor an embedded database to open. */
+export class NoDatabaseError extends Error {}
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenDatabase> {
   if (options.databaseUrl) {
@@ -41,12 +44,14 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenDa
   let server: EmbeddedPostgres | null = null;
   let url = running?.url ?? undefined;
   if (!url) {
-    // PGlite is one connection multiplexed: allow the whole pool plus the odd extra client.
-    server = await startEmbeddedPostgres({
-      dataDir: options.dataDir,
-      maxConnections: options.poolSize + 2,
-      advertise: options.role === 'product',
-    });
+    if (options.role === 'client' && !(await holdsDatabase(options.dataDir))) {
+      throw new NoDatabaseError(
+        `no database: DATABASE_URL is unset and DATA_DIR ${options.dataDir} holds no embedded ` +
+          'database (start the product with `npm start` first, or set DATABASE_URL)',
+      );
+    }
+    // The CLI on a stopped product's data claims the directory too, so the product waits for it.
+    server = await startEmbeddedPostgres({ dataDir: options.dataDir, advertise: true });
     url = server.url;
   }
   try {
@@ -67,6 +72,13 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<OpenDa
 }
 
 const STARTUP_WAIT_MS = 60_000;
+
+async function holdsDatabase(dataDir: string): Promise<boolean> {
+  return access(join(dataDir, EMBEDDED_DATABASE_DIR, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
+}
 
 /**
  * The product running on `dataDir`, if any. A client (the CLI) waits while the product is still

@@ -25,8 +25,9 @@ export class ApiConfig {
   @Max(65535)
   PORT = 8080;
 
+  /** Loopback unless told otherwise (`0.0.0.0` in a container): nothing is exposed by default. */
   @IsString()
-  HOST = '0.0.0.0';
+  HOST = '127.0.0.1';
 
   /** Unset → the embedded PGlite database in DATA_DIR. */
   @Transform(emptyToUndefined)
