@@ -2,10 +2,13 @@
 // API-key and with JWT auth, against the built API process on the machine's real Postgres.
 //
 //   npm run build && npm run bench            (BENCH_DURATION=10 BENCH_RUNS=3 BENCH_CONNECTIONS=32)
+//   npm run build && npm run bench:embedded   the same on `npm start`'s embedded database (PGlite)
 //
 // Every scenario runs BENCH_RUNS times; the table shows the median run (by req/s) of each.
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import autocannon from 'autocannon';
@@ -16,6 +19,7 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const EMBEDDED = process.argv.includes('--embedded');
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -44,11 +48,17 @@ const rssMb = (pid) => {
 
 async function main() {
   const dbName = `wagw_bench_${Date.now()}`;
-  await withAdmin(`CREATE DATABASE "${dbName}"`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${dbName}`;
-  const env = { PATH: process.env.PATH, DATABASE_URL: dbUrl.toString() };
-  execFileSync(process.execPath, ['apps/api/dist/migrate.js'], { env, stdio: 'ignore' });
+  const dataDir = EMBEDDED ? mkdtempSync(join(tmpdir(), 'wagw-bench-')) : null;
+  let env;
+  if (dataDir) {
+    env = { PATH: process.env.PATH, DATA_DIR: dataDir };
+  } else {
+    await withAdmin(`CREATE DATABASE "${dbName}"`);
+    const dbUrl = new URL(ADMIN_URL);
+    dbUrl.pathname = `/${dbName}`;
+    env = { PATH: process.env.PATH, DATABASE_URL: dbUrl.toString() };
+    execFileSync(process.execPath, ['apps/api/dist/migrate.js'], { env, stdio: 'ignore' });
+  }
 
   const { privateKey, publicKey } = await generateKeyPair('RS256');
   const jwk = { ...(await exportJWK(publicKey)), kid: 'bench', alg: 'RS256', use: 'sig' };
@@ -65,6 +75,29 @@ async function main() {
     .setExpirationTime('2h')
     .sign(privateKey);
 
+  const port = await freePort();
+  const api = spawn(process.execPath, ['apps/api/dist/main.js'], {
+    env: {
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      AUTH_JWKS_URL: jwksUrl,
+      AUTH_ISSUER: 'bench-issuer',
+      AUTH_AUDIENCE: 'bench-audience',
+      // The POST scenarios create tens of thousands of sessions in one organization.
+      ORG_MAX_SESSIONS: '1000000000',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    try {
+      if ((await fetch(`${base}/readyz`)).ok) break;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const key = JSON.parse(
     execFileSync(
       process.execPath,
@@ -82,28 +115,6 @@ async function main() {
       { env },
     ).toString(),
   ).secret;
-
-  const port = await freePort();
-  const api = spawn(process.execPath, ['apps/api/dist/main.js'], {
-    env: {
-      ...env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      AUTH_JWKS_URL: jwksUrl,
-      AUTH_ISSUER: 'bench-issuer',
-      AUTH_AUDIENCE: 'bench-audience',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
   const idleRss = rssMb(api.pid);
   const session = await (
     await fetch(`${base}/api/v1/sessions`, {
@@ -162,14 +173,15 @@ async function main() {
   }
 
   console.log(
-    `\nAPI benchmark — ${CONNECTIONS} connections, ${DURATION}s x ${RUNS} runs per scenario (median run shown), Node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
+    `\nAPI benchmark (${EMBEDDED ? 'embedded PGlite database' : 'Postgres'}) — ${CONNECTIONS} connections, ${DURATION}s x ${RUNS} runs per scenario (median run shown), Node ${process.version}, ${(await import('node:os')).cpus().length} cores`,
   );
   console.log(`API idle RSS: ${idleRss} MB`);
   console.table(rows);
   api.kill('SIGTERM');
   await new Promise((r) => api.once('exit', r));
   jwks.close();
-  await withAdmin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  else await withAdmin(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
 }
 
 main().catch((e) => {

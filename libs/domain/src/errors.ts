@@ -43,3 +43,7 @@ export const forbidden = (message: string): DomainError => new DomainError('forb
 
 export const unavailable = (message: string): DomainError =>
   new DomainError('unavailable', message);
+
+/** A quota or rate limit; `details.reason` says which (`session_quota`, `pairing_quota`, ...). */
+export const rateLimited = (message: string, details: ErrorDetails = {}): DomainError =>
+  new DomainError('rate_limited', message, details);

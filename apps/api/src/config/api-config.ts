@@ -145,6 +145,18 @@ export class ApiConfig {
   @Max(65535)
   WA_SIM_PORT = 8090;
 
+  /** Most sessions one organization may have (`429 rate_limited`, reason `session_quota`). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ORG_MAX_SESSIONS = 1_000;
+
+  /** Most pairings (unpaired sessions meant to run) one organization may have at once. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  ORG_MAX_PAIRING = 10;
+
   get jwtEnabled(): boolean {
     return this.AUTH_JWKS_URL !== undefined;
   }

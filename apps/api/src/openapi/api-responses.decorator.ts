@@ -9,7 +9,7 @@ const DESCRIPTIONS: Record<number, string> = {
   404: 'not_found: no such resource in your organization',
   409: 'failed_precondition: the resource is in the wrong state',
   413: 'payload_too_large: body over the configured limit',
-  429: 'rate_limited: send rate exhausted; see Retry-After',
+  429: 'rate_limited: a send rate is exhausted (see Retry-After), or an organization quota is reached (`details.reason`: `session_quota`, `pairing_quota`)',
   501: 'not_implemented',
   503: 'unavailable: no gateway could take the command in time; safe to retry',
 };

@@ -1,6 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type CommandContract, type CommandReply, Commands } from '@wagw/contracts';
-import { failedPrecondition, notFound, type Principal, unavailable } from '@wagw/domain';
+import {
+  type DomainError,
+  failedPrecondition,
+  notFound,
+  type Principal,
+  rateLimited,
+  unavailable,
+} from '@wagw/domain';
 import { type CommandClient, CommandUnavailableError } from '@wagw/messaging';
 import type { SessionEntity } from '@wagw/persistence';
 import { ApiConfig } from '../config/api-config.js';
@@ -116,12 +123,7 @@ export class SessionLifecycleService {
       s.qr !== null && s.qrExpiresAt !== null && s.qrExpiresAt.getTime() > Date.now();
     if (fresh(session)) return { qr: session.qr!, expiresAt: session.qrExpiresAt!.getTime() };
     if (session.desiredState !== 'running' || !isHeld(session)) {
-      await this.repository.setDesired(
-        principal.organizationId,
-        id,
-        'running',
-        session.desiredState === 'running' ? undefined : 'starting',
-      );
+      await this.wantPairing(principal, session);
       // The undo of a failed claim puts back the wish as it was before this request.
       await this.claimOrUndo(principal, session);
     }
@@ -148,13 +150,7 @@ export class SessionLifecycleService {
       throw failedPrecondition('the session is already paired', { reason: 'paired' });
     const before = session;
     if (session.desiredState !== 'running' || !isHeld(session)) {
-      session =
-        (await this.repository.setDesired(
-          principal.organizationId,
-          id,
-          'running',
-          session.desiredState === 'running' ? undefined : 'starting',
-        )) ?? session;
+      session = (await this.wantPairing(principal, session)) ?? session;
     }
     const gatewayId = isHeld(session)
       ? session.gatewayId!
@@ -170,7 +166,32 @@ export class SessionLifecycleService {
     return { code: reply.code, expiresAt: reply.expiresAt };
   }
 
+  pairingQuotaError(): DomainError {
+    return rateLimited(
+      `the organization is already pairing ${this.config.ORG_MAX_PAIRING} sessions: ` +
+        'finish or stop one of them first',
+      { reason: 'pairing_quota', limit: this.config.ORG_MAX_PAIRING },
+    );
+  }
+
   // --- internals ------------------------------------------------------------------------------
+
+  /** An unpaired session starts pairing: a new pairing counts against the organization's quota. */
+  private async wantPairing(
+    principal: Principal,
+    session: SessionEntity,
+  ): Promise<SessionEntity | null> {
+    if (session.desiredState === 'running')
+      return this.repository.setDesired(principal.organizationId, session.id, 'running');
+    const result = await this.repository.startPairingWithinQuota(
+      principal.organizationId,
+      session.id,
+      this.config.ORG_MAX_PAIRING,
+      'starting',
+    );
+    if (result === 'pairing_quota') throw this.pairingQuotaError();
+    return result;
+  }
 
   private async find(principal: Principal, id: string): Promise<SessionEntity> {
     const session = await this.repository.findOne(principal.organizationId, id);

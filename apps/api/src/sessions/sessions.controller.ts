@@ -38,7 +38,7 @@ export class SessionsController {
   @Post()
   @ApiOperation({ summary: 'Create a session (one WhatsApp number slot); not idempotent' })
   @ApiOk(201, SessionResponse)
-  @ApiErrors(400, 401, 403, 413)
+  @ApiErrors(400, 401, 403, 413, 429)
   create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateSessionDto,
@@ -143,7 +143,7 @@ export class SessionsController {
   })
   @ApiProduces('application/json', 'image/png')
   @ApiOk(200, QrResponse)
-  @ApiErrors(401, 403, 404, 409, 503)
+  @ApiErrors(401, 403, 404, 409, 429, 503)
   async qr(
     @CurrentPrincipal() principal: Principal,
     @Param('session') id: string,
@@ -160,7 +160,7 @@ export class SessionsController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Request a phone pairing code for this number' })
   @ApiOk(200, PairingCodeResponse)
-  @ApiErrors(400, 401, 403, 404, 409, 413, 503)
+  @ApiErrors(400, 401, 403, 404, 409, 413, 429, 503)
   pairingCode(
     @CurrentPrincipal() principal: Principal,
     @Param('session') id: string,

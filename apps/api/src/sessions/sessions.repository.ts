@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type DesiredState, isId, type SessionStatus } from '@wagw/domain';
 import { deleteAuthState, SessionEntity } from '@wagw/persistence';
-import { DataSource, type Repository } from 'typeorm';
+import { DataSource, type EntityManager, type Repository } from 'typeorm';
 import { ReadBatcher } from '../common/read-batcher.js';
 
 export type SessionPatch = Partial<
@@ -22,6 +22,18 @@ export type SessionPatch = Partial<
   >
 >;
 
+/** Which organization quota refused a write. */
+export type QuotaRefusal = 'session_quota' | 'pairing_quota';
+
+export interface OrgQuotas {
+  maxSessions: number;
+  /** Pairings at once: unpaired sessions meant to run. */
+  maxPairing: number;
+}
+
+/** An unpaired session meant to run is pairing (showing QR codes or waiting for a code). */
+const PAIRING = `desired_state = 'running' AND phone_number IS NULL`;
+
 /** The only place sessions touch the database: the organization is in every query. */
 @Injectable()
 export class SessionsRepository {
@@ -31,8 +43,58 @@ export class SessionsRepository {
     this.repo = dataSource.getRepository(SessionEntity);
   }
 
-  async insert(session: SessionEntity): Promise<void> {
-    await this.repo.insert(session);
+  /**
+   * Inserts the session unless its organization is at a quota. The count and the insert run
+   * under the organization's lock, so concurrent creates on any API replica cannot overshoot.
+   */
+  async insertWithinQuota(session: SessionEntity, quotas: OrgQuotas): Promise<QuotaRefusal | null> {
+    return this.underOrgLock(session.organizationId, async (manager) => {
+      const [counts] = await manager.query<{ sessions: number; pairing: number }[]>(
+        `SELECT count(*)::int AS sessions, (count(*) FILTER (WHERE ${PAIRING}))::int AS pairing
+           FROM sessions WHERE organization_id = $1`,
+        [session.organizationId],
+      );
+      if (counts!.sessions >= quotas.maxSessions) return 'session_quota';
+      const pairs = session.desiredState === 'running' && session.phoneNumber === null;
+      if (pairs && counts!.pairing >= quotas.maxPairing) return 'pairing_quota';
+      await manager.insert(SessionEntity, session);
+      return null;
+    });
+  }
+
+  /**
+   * Makes an unpaired session pair (desired `running`) unless its organization already has
+   * `maxPairing` other pairings; atomic with the count, as `insertWithinQuota`.
+   */
+  async startPairingWithinQuota(
+    organizationId: string,
+    id: string,
+    maxPairing: number,
+    status: SessionStatus,
+  ): Promise<SessionEntity | 'pairing_quota' | null> {
+    if (!isId(id)) return null;
+    return this.underOrgLock(organizationId, async (manager) => {
+      const [counts] = await manager.query<{ pairing: number }[]>(
+        `SELECT count(*)::int AS pairing FROM sessions
+          WHERE organization_id = $1 AND id <> $2 AND ${PAIRING}`,
+        [organizationId, id],
+      );
+      if (counts!.pairing >= maxPairing) return 'pairing_quota';
+      return this.update(organizationId, id, { desiredState: 'running', status }, manager);
+    });
+  }
+
+  /** Serialises quota checks of one organization across every API replica (transaction-scoped). */
+  private underOrgLock<T>(
+    organizationId: string,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [
+        `wagw:org-quota:${organizationId}`,
+      ]);
+      return work(manager);
+    });
   }
 
   async findOne(organizationId: string, id: string): Promise<SessionEntity | null> {
@@ -68,9 +130,10 @@ export class SessionsRepository {
     organizationId: string,
     id: string,
     patch: SessionPatch,
+    manager: EntityManager = this.dataSource.manager,
   ): Promise<SessionEntity | null> {
     if (!isId(id)) return null;
-    const result = await this.repo
+    const result = await manager
       .createQueryBuilder()
       .update(SessionEntity)
       .set({ ...patch, updatedAt: () => 'now()' })

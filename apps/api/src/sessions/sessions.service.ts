@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { newId, notFound, type Principal, SESSION_DEFAULTS } from '@wagw/domain';
+import { newId, notFound, type Principal, rateLimited, SESSION_DEFAULTS } from '@wagw/domain';
 import { SessionEntity } from '@wagw/persistence';
+import { ApiConfig } from '../config/api-config.js';
 import type { CreateSessionDto } from './dto/create-session.dto.js';
 import { SessionListResponse, SessionResponse } from './dto/session.response.js';
 import type { UpdateSessionDto } from './dto/update-session.dto.js';
@@ -12,6 +13,7 @@ export class SessionsService {
   constructor(
     @Inject(SessionsRepository) private readonly repository: SessionsRepository,
     @Inject(SessionLifecycleService) private readonly lifecycle: SessionLifecycleService,
+    @Inject(ApiConfig) private readonly config: ApiConfig,
   ) {}
 
   async create(principal: Principal, dto: CreateSessionDto): Promise<SessionResponse> {
@@ -45,7 +47,17 @@ export class SessionsService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.repository.insert(session);
+    const refusal = await this.repository.insertWithinQuota(session, {
+      maxSessions: this.config.ORG_MAX_SESSIONS,
+      maxPairing: this.config.ORG_MAX_PAIRING,
+    });
+    if (refusal === 'session_quota') {
+      throw rateLimited(
+        `the organization has reached its limit of ${this.config.ORG_MAX_SESSIONS} sessions`,
+        { reason: refusal, limit: this.config.ORG_MAX_SESSIONS },
+      );
+    }
+    if (refusal === 'pairing_quota') throw this.lifecycle.pairingQuotaError();
     if (dto.start) this.lifecycle.nudgeClaim(session.id);
     return SessionResponse.from(session);
   }
