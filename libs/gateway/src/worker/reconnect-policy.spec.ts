@@ -15,7 +15,13 @@ describe('actionForClose', () => {
     [405, 'failed'],
     [440, 'replaced'],
   ])('code %i → %s', (code, kind) => {
-    expect(actionForClose(code).kind).toBe(kind);
+    expect(actionForClose(code, { pairing: false }).kind).toBe(kind);
+  });
+
+  it('ends a pairing whose QR refs ran out (408) instead of retrying it', () => {
+    expect(actionForClose(408, { pairing: true }).kind).toBe('pairing_expired');
+    expect(actionForClose(428, { pairing: true }).kind).toBe('backoff');
+    expect(actionForClose(515, { pairing: true }).kind).toBe('reconnect_now');
   });
 });
 

@@ -11,9 +11,19 @@ export type CloseAction =
   /** 403/411/405: permanent; the session is failed until someone restarts it. */
   | { kind: 'failed' }
   /** 440: another connection took the device: release, never reconnect blindly. */
-  | { kind: 'replaced' };
+  | { kind: 'replaced' }
+  /**
+   * 408 while pairing: its QR refs (or pairing code) ran out, nobody scanned. As on WhatsApp the
+   * pairing is over: stopped (`qr_timeout`), its slot freed, not retried.
+   */
+  | { kind: 'pairing_expired' };
 
-export function actionForClose(code: number): CloseAction {
+/** The status reason of a pairing that ran out of QR codes. */
+export const QR_TIMEOUT_REASON = 'qr_timeout';
+
+export function actionForClose(code: number, context: { pairing: boolean }): CloseAction {
+  if (context.pairing && code === WaDisconnectCode.connectionLost)
+    return { kind: 'pairing_expired' };
   switch (code) {
     case WaDisconnectCode.restartRequired:
       return { kind: 'reconnect_now' };

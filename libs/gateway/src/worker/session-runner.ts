@@ -11,7 +11,12 @@ import {
 } from '@wagw/whatsapp';
 import type { Logger } from 'pino';
 import type { HeldSession } from '../leases/lease.types.js';
-import { actionForClose, type BackoffOptions, backoffDelay } from './reconnect-policy.js';
+import {
+  actionForClose,
+  type BackoffOptions,
+  backoffDelay,
+  QR_TIMEOUT_REASON,
+} from './reconnect-policy.js';
 
 export interface RunnerContext {
   gatewayId: string;
@@ -224,7 +229,9 @@ export class SessionRunner implements WaConnectionListener {
   onClose(reason: { code: number; message: string }): void {
     this.connection = null;
     if (this.ending || this.state === 'finished') return;
-    const action = actionForClose(reason.code);
+    const action = actionForClose(reason.code, {
+      pairing: !this.paired && this.state === 'pairing',
+    });
     const why = `${reason.code}: ${reason.message}`;
     this.ctx.logger.info(
       { sessionId: this.sessionId, code: reason.code, action: action.kind },
@@ -252,6 +259,11 @@ export class SessionRunner implements WaConnectionListener {
       case 'replaced':
         this.ending = true;
         this.status('failed', why);
+        void this.finish({ stopDesired: true });
+        return;
+      case 'pairing_expired':
+        this.ending = true;
+        this.status('stopped', QR_TIMEOUT_REASON);
         void this.finish({ stopDesired: true });
         return;
     }
