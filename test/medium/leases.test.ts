@@ -197,6 +197,35 @@ describe('LeaseRepository', () => {
     expect(await leases.claim(b, 1, TTL)).toMatchObject([{ sessionId: newer, epoch: 2 }]);
   });
 
+  it("is fair across organizations: one organization's backlog does not starve another's", async () => {
+    const busy = await newSessions(ds, org, 60);
+    const other = newOrganizationId();
+    try {
+      // Busy's first 30 and one of the other's were held by a worker that died: busy's long ago.
+      const dead = newOwner();
+      expect(await leases.claim(dead, 30, TTL)).toHaveLength(30);
+      const expiredLate = await newSessions(ds, other, 1);
+      expect(await leases.claim(dead, 1, TTL, { sessionId: expiredLate[0]! })).toHaveLength(1);
+      await expireLeases(ds, busy, 60_000);
+      await expireLeases(ds, expiredLate, 1_000);
+      const late = await newSessions(ds, other, 2);
+      const w = newOwner();
+      const first = ids(await leases.claim(w, 6, TTL));
+      // Each organization's first never-held sessions, in turns: 2 of each late one's, the rest busy's.
+      expect(first).toEqual(expect.arrayContaining(late));
+      expect(first.filter((id) => busy.includes(id))).toHaveLength(4);
+      // Among the expired leases too: the other organization's one is not behind 30 of busy's.
+      const rest = ids(await leases.claim(w, 40, TTL));
+      expect(rest).toEqual(expect.arrayContaining(expiredLate));
+    } finally {
+      await ds.query(
+        `UPDATE sessions SET desired_state = 'stopped', owner_id = NULL, lease_expires_at = NULL
+           WHERE organization_id = $1`,
+        [other],
+      );
+    }
+  });
+
   it('renews only leases still held at their epoch, and returns fresh desired state', async () => {
     const a = newOwner();
     const b = newOwner();
