@@ -5,6 +5,7 @@ import { DataSource } from 'typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { JwtVerifier } from './auth/jwt-verifier.service.js';
+import { RequestAuthenticator } from './auth/request-authenticator.service.js';
 import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { ApiValidationPipe } from './common/validation.pipe.js';
 import { ApiConfig } from './config/api-config.js';
@@ -61,6 +62,7 @@ export class AppModule {
       ],
       providers: [
         JwtVerifier,
+        RequestAuthenticator,
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_PIPE, useClass: ApiValidationPipe },
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

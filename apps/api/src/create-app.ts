@@ -8,6 +8,8 @@ import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { type ApiMessaging, AppModule } from './app.module.js';
+import { RequestAuthenticator } from './auth/request-authenticator.service.js';
+import { clientErrorHandler } from './common/client-error.handler.js';
 import { rewriteCustomMethods } from './common/custom-methods.js';
 import { PinoNestLogger } from './common/pino-nest-logger.js';
 import { toErrorResponse } from './common/to-error-response.js';
@@ -17,6 +19,7 @@ import { MetricsService } from './ops/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const API_PREFIX = '/api/v1/';
 
 /** Builds the API on Fastify: envelope on every path, request ids, metrics, OpenAPI. */
 export async function createApp(
@@ -30,6 +33,15 @@ export async function createApp(
     // One access-log line per request is written by the onResponse hook below.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // A request that does not fully arrive in time (a stalled body) is answered 408 and closed.
+    // Node (20) honours the timeout only when the server is constructed with it, and checks
+    // every `connectionsCheckingInterval`, so keep that well under the timeout.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    http: {
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      connectionsCheckingInterval: Math.min(1_000, config.REQUEST_TIMEOUT_MS / 4),
+    },
+    clientErrorHandler,
     // Correlation id: the caller's X-Request-Id when it is sane, else a fresh UUID (cheaper than a ULID).
     genReqId: (req: IncomingMessage) => {
       const header = req.headers['x-request-id'];
@@ -51,7 +63,7 @@ export async function createApp(
     // Fastify's own JSON parser only: JSON in and out, anything else is a 400.
     { logger: new PinoNestLogger(logger), bufferLogs: false, bodyParser: false },
   );
-  app.setGlobalPrefix('api/v1', {
+  app.setGlobalPrefix(API_PREFIX.slice(1, -1), {
     exclude: [
       { path: 'healthz', method: RequestMethod.GET },
       { path: 'readyz', method: RequestMethod.GET },
@@ -63,8 +75,18 @@ export async function createApp(
   // JSON only; a body that is not (malformed, empty, another type) is a 400 after auth (401/403).
   deferBodyErrors(fastify);
   const metrics = app.get(MetricsService);
+  const authenticator = app.get(RequestAuthenticator);
   fastify.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    // Authenticate API routes before their body is read: an anonymous caller never gets a body
+    // parsed (or waited for). Unknown routes stay 404, probes and docs stay public.
+    if (!request.routeOptions.url?.startsWith(API_PREFIX)) return;
+    try {
+      request.principal = await authenticator.authenticate(request.headers.authorization);
+    } catch (error) {
+      const { status, body } = toErrorResponse(error, String(request.id));
+      return reply.header('connection', 'close').status(status).send(body);
+    }
   });
   fastify.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { hostname } from 'node:os';
-import { onShutdownSignal } from '@wagw/domain';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createLogger, onShutdownSignal } from '@wagw/domain';
 import { loadGatewayConfig } from '@wagw/gateway';
 import {
   createInProcessMessaging,
@@ -10,7 +12,6 @@ import {
 } from '@wagw/messaging';
 import { openDatabase } from '@wagw/persistence';
 import type { Logger } from 'pino';
-import { createLogger } from './common/logger.js';
 import { type ApiConfig, describeConfig, loadApiConfig } from './config/api-config.js';
 import { createApp } from './create-app.js';
 import { type EmbeddedFleet, startEmbeddedFleet } from './embedded/embedded-fleet.js';
@@ -46,6 +47,7 @@ async function main(): Promise<void> {
     dataDir: config.DATA_DIR,
     poolSize: config.DB_POOL_SIZE,
     applicationName: 'wagw-api',
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     role: 'product',
   });
   if (db.embedded)
@@ -75,11 +77,26 @@ async function main(): Promise<void> {
     'shutting down: handing sessions over, draining requests',
     async () => {
       await fleet?.stop();
-      await app.close();
+      await closeApp(app, config.SHUTDOWN_GRACE_MS);
       await messaging.close();
       await db.close();
     },
   );
+}
+
+/**
+ * Stops taking requests and lets those in flight finish for `graceMs`; then cuts every
+ * connection still open (a stalled upload, a hung client), so the flushes that follow still run
+ * within the shutdown deadline.
+ */
+async function closeApp(app: NestFastifyApplication, graceMs: number): Promise<void> {
+  const server: Server = app.getHttpServer();
+  const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(cut);
+  }
 }
 
 main().catch((error: unknown) => {

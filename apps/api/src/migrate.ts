@@ -12,6 +12,8 @@ async function migrate(): Promise<void> {
     url: config.DATABASE_URL,
     poolSize: 1,
     applicationName: 'wagw-migrate',
+    // A migration on a large table may rightly take longer than any API statement.
+    statementTimeoutMs: 0,
   }).initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { hostname } from 'node:os';
-import { onShutdownSignal } from '@wagw/domain';
+import { createLogger, onShutdownSignal } from '@wagw/domain';
 import {
   createGatewayRuntime,
   describeGatewayConfig,
@@ -9,18 +9,13 @@ import {
 } from '@wagw/gateway';
 import { createNatsMessaging } from '@wagw/messaging';
 import { createDataSource } from '@wagw/persistence';
-import { pino } from 'pino';
 
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 /** `npm run start:gateway`: one gateway worker of the distributed fleet (Postgres + NATS). */
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
-  const logger = pino({
-    name: 'gateway',
-    level: config.LOG_LEVEL,
-    redact: { paths: ['creds', '*.creds', 'key', '*.key'], censor: '[redacted]' },
-  });
+  const logger = createLogger(config.LOG_LEVEL, 'gateway');
   if (!config.DATABASE_URL || !config.NATS_URL || !config.AUTH_STATE_KEY) {
     throw new Error(
       'a standalone gateway needs DATABASE_URL, NATS_URL and AUTH_STATE_KEY (npm start embeds one instead)',
@@ -30,6 +25,7 @@ async function main(): Promise<void> {
   const dataSource = await createDataSource({
     url: config.DATABASE_URL,
     poolSize: config.DB_POOL_SIZE,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     applicationName: `wagw-gateway-${config.GATEWAY_ID}`,
   }).initialize();
   const messaging = createNatsMessaging({

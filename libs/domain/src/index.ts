@@ -5,3 +5,4 @@ export * from './principal.js';
 export * from './session-status.js';
 export * from './env-config.js';
 export * from './graceful-shutdown.js';
+export * from './logging.js';

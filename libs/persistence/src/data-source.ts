@@ -20,7 +20,15 @@ export interface DataSourceOptions {
   /** Connections in this process' pool: the bound on what one process holds on Postgres. */
   poolSize: number;
   applicationName: string;
+  /**
+   * Longest a statement may run, and a transaction sit idle, on these connections before the
+   * server ends it: a stuck query or a leaked transaction cannot hold a connection or its locks
+   * forever. 0 turns both off (migrations). Default 30 s.
+   */
+  statementTimeoutMs?: number;
 }
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
 
 /** Migrations only: `synchronize` is never on, and a medium test checks entities against them. */
 export function createDataSource(options: DataSourceOptions): DataSource {
@@ -34,6 +42,13 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     migrationsRun: false,
     logging: false,
     applicationName: options.applicationName,
-    extra: { max: options.poolSize, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 },
+    extra: {
+      max: options.poolSize,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 5_000,
+      statement_timeout: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+      idle_in_transaction_session_timeout:
+        options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    },
   });
 }

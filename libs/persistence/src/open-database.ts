@@ -15,6 +15,7 @@ export interface OpenDatabaseOptions {
   dataDir: string;
   poolSize: number;
   applicationName: string;
+  statementTimeoutMs?: number;
   /** `product`: owns the embedded database and migrates it. `client`: the CLI, which reuses a running product's. */
   role: 'product' | 'client';
 }

@@ -1,28 +1,28 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Capability, forbidden, type Principal, unauthorized } from '@wagw/domain';
+import { type Capability, forbidden } from '@wagw/domain';
 import type { FastifyRequest } from 'fastify';
-import { ApiKeyAuthenticator } from '../api-keys/api-key-authenticator.service.js';
-import { isApiKeyToken } from '../api-keys/api-key-secret.js';
 import { LOGIN_ONLY, PUBLIC_ROUTE, REQUIRED_CAPABILITIES } from './auth.decorators.js';
-import { JwtVerifier } from './jwt-verifier.service.js';
+import { RequestAuthenticator } from './request-authenticator.service.js';
 
-const BEARER = /^Bearer ([^\s]+)$/i;
-
-/** Global guard: authenticate (401), then check capabilities (403), before any validation. */
+/**
+ * Global guard: authenticate (401), then check capabilities (403), before any validation. API
+ * routes are normally authenticated earlier, by the `onRequest` hook (`authenticateEarly`),
+ * before their body is read; the guard then only checks what the principal may do.
+ */
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
-    @Inject(JwtVerifier) private readonly jwt: JwtVerifier,
-    @Inject(ApiKeyAuthenticator) private readonly apiKeys: ApiKeyAuthenticator,
+    @Inject(RequestAuthenticator) private readonly authenticator: RequestAuthenticator,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const principal = await this.authenticate(request.headers.authorization);
+    const principal =
+      request.principal ?? (await this.authenticator.authenticate(request.headers.authorization));
     request.principal = principal;
 
     if (
@@ -37,11 +37,5 @@ export class AuthGuard implements CanActivate {
       throw forbidden(`missing capability: ${required.join(' or ')}`);
     }
     return true;
-  }
-
-  private async authenticate(header: string | undefined): Promise<Principal> {
-    const token = header ? BEARER.exec(header)?.[1] : undefined;
-    if (!token) throw unauthorized('missing bearer token');
-    return isApiKeyToken(token) ? this.apiKeys.authenticate(token) : this.jwt.verify(token);
   }
 }

@@ -46,6 +46,13 @@ export class ApiConfig {
   @Max(200)
   DB_POOL_SIZE = 10;
 
+  /** Longest a statement may run (and a transaction sit idle) before Postgres ends it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DB_STATEMENT_TIMEOUT_MS = 30_000;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsUrl({ require_tld: false, protocols: ['http', 'https'] })
@@ -92,6 +99,20 @@ export class ApiConfig {
   @Max(100 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /** A request (headers and body) must arrive within this; a stalled upload gets 408 and is closed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  REQUEST_TIMEOUT_MS = 30_000;
+
+  /** At shutdown, in-flight requests get this long; then every remaining connection is closed. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  SHUTDOWN_GRACE_MS = 5_000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -106,6 +127,13 @@ export class ApiConfig {
   @IsInt()
   @Min(0)
   API_KEY_CACHE_TTL_MS = 60_000;
+
+  /** How often the revocation listener's connection must answer (else the key cache turns off). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  API_KEY_LISTENER_CHECK_MS = 15_000;
 
   /** NATS with JetStream. Unset → the in-process transport of the embedded setup. */
   @Transform(emptyToUndefined)

@@ -49,6 +49,13 @@ export class GatewayConfig {
   @Max(200)
   DB_POOL_SIZE = 5;
 
+  /** Longest a statement may run (and a transaction sit idle) before Postgres ends it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(3_600_000)
+  DB_STATEMENT_TIMEOUT_MS = 30_000;
+
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
