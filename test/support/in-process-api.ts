@@ -16,9 +16,15 @@ export interface InProcessApi {
   close(): Promise<void>;
 }
 
-/** The API in this process against the medium suite's migrated Postgres (see global-setup). */
-export async function startInProcessApi(env: Record<string, string> = {}): Promise<InProcessApi> {
-  const url = process.env.WAGW_MEDIUM_DATABASE_URL;
+/**
+ * The API in this process against the medium suite's migrated Postgres (see global-setup), or
+ * `databaseUrl` (the same database through a proxy, say).
+ */
+export async function startInProcessApi(
+  env: Record<string, string> = {},
+  databaseUrl = process.env.WAGW_MEDIUM_DATABASE_URL,
+): Promise<InProcessApi> {
+  const url = databaseUrl;
   if (!url)
     throw new Error('WAGW_MEDIUM_DATABASE_URL is not set: run through the medium Jest project');
   const config = loadApiConfig({ DATABASE_URL: url, LOG_LEVEL: 'silent', ...env });

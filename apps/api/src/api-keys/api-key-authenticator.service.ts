@@ -18,6 +18,7 @@ export class ApiKeyAuthenticator {
     if (!parsed) throw unauthorized('invalid API key');
     let key = this.cache.get(parsed.prefix);
     if (!key) {
+      const generation = this.cache.generation;
       const row = await this.repository.findActiveByPrefix(parsed.prefix);
       if (!row) throw unauthorized('invalid API key');
       key = {
@@ -27,7 +28,7 @@ export class ApiKeyAuthenticator {
         secretHash: row.secretHash,
         cachedAt: 0,
       };
-      this.cache.put(parsed.prefix, key);
+      this.cache.put(parsed.prefix, key, generation);
     }
     if (!secretMatches(parsed.secret, key.secretHash)) throw unauthorized('invalid API key');
     this.usage.record(key.id);

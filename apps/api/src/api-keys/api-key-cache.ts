@@ -17,7 +17,22 @@ export interface CachedApiKey {
 export class ApiKeyCache {
   private readonly byPrefix = new Map<string, CachedApiKey>();
   private readonly prefixById = new Map<string, string>();
-  enabled = true;
+  private enabledFlag = true;
+  /**
+   * +1 on every eviction, clear or switch. A reader takes it before reading a key from the
+   * database and hands it to `put`: a revocation heard while the read was in flight (for a key
+   * not yet cached) makes that put a no-op instead of caching the revoked key for a whole TTL.
+   */
+  generation = 0;
+
+  get enabled(): boolean {
+    return this.enabledFlag;
+  }
+
+  set enabled(value: boolean) {
+    this.enabledFlag = value;
+    this.generation += 1;
+  }
 
   constructor(
     private readonly ttlMs: number,
@@ -35,14 +50,15 @@ export class ApiKeyCache {
     return entry;
   }
 
-  put(prefix: string, key: Omit<CachedApiKey, 'cachedAt'>): void {
-    if (!this.enabled || this.ttlMs === 0) return;
+  put(prefix: string, key: Omit<CachedApiKey, 'cachedAt'>, generation: number): void {
+    if (!this.enabled || this.ttlMs === 0 || generation !== this.generation) return;
     if (this.byPrefix.size >= this.maxEntries) this.clear();
     this.byPrefix.set(prefix, { ...key, cachedAt: this.now() });
     this.prefixById.set(key.id, prefix);
   }
 
   evict(keyId: string): void {
+    this.generation += 1;
     const prefix = this.prefixById.get(keyId);
     if (prefix === undefined) return;
     this.prefixById.delete(keyId);
@@ -50,6 +66,7 @@ export class ApiKeyCache {
   }
 
   clear(): void {
+    this.generation += 1;
     this.byPrefix.clear();
     this.prefixById.clear();
   }

@@ -15,6 +15,8 @@ import { API_KEY_REVOKED_CHANNEL } from './api-keys.repository.js';
  * Hears revocations made by any API replica (Postgres LISTEN/NOTIFY) and evicts them from this
  * replica's cache. Until it is listening, and whenever the connection drops, the cache is off, so
  * a revoked key is refused at once everywhere, including revocations made by the operator CLI.
+ * A connection can also die silently (a half-open TCP connection, a NAT that forgot it): TCP
+ * keepalive and a periodic query on it turn the cache off when it no longer answers.
  * The embedded database (PGlite behind one multiplexed socket) does not deliver notifications
  * across connections, so there the cache stays off: one indexed lookup per request.
  */
@@ -24,6 +26,7 @@ export class ApiKeyRevocationListener implements OnModuleInit, OnApplicationShut
   private client: pg.Client | null = null;
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  private check: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
@@ -43,6 +46,8 @@ export class ApiKeyRevocationListener implements OnModuleInit, OnApplicationShut
     const client = new pg.Client({
       connectionString: url,
       application_name: 'wagw-api-revocations',
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
     });
     client.on('notification', (msg) => {
       if (msg.channel === API_KEY_REVOKED_CHANNEL && msg.payload) this.cache.evict(msg.payload);
@@ -55,6 +60,7 @@ export class ApiKeyRevocationListener implements OnModuleInit, OnApplicationShut
       this.client = client;
       this.cache.clear();
       this.cache.enabled = true;
+      this.scheduleCheck(client);
     } catch (error) {
       this.logger.warn(
         `revocation listener unavailable, API key cache off: ${(error as Error).message}`,
@@ -64,8 +70,30 @@ export class ApiKeyRevocationListener implements OnModuleInit, OnApplicationShut
     }
   }
 
+  /** The connection must answer a query every interval, within the interval. */
+  private scheduleCheck(client: pg.Client): void {
+    const every = this.config.API_KEY_LISTENER_CHECK_MS;
+    this.check = setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer')), every);
+      });
+      Promise.race([client.query('SELECT 1'), timeout])
+        .then(() => {
+          if (this.client === client) this.scheduleCheck(client);
+        })
+        .catch(() => {
+          this.lost(client);
+          void client.end().catch(() => undefined);
+        })
+        .finally(() => clearTimeout(timer));
+    }, every);
+    this.check.unref();
+  }
+
   private lost(client: pg.Client): void {
     if (this.client !== client) return;
+    clearTimeout(this.check);
     this.client = null;
     this.cache.enabled = false;
     this.cache.clear();
@@ -86,6 +114,7 @@ export class ApiKeyRevocationListener implements OnModuleInit, OnApplicationShut
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    clearTimeout(this.check);
     const client = this.client;
     this.client = null;
     await client?.end().catch(() => undefined);
