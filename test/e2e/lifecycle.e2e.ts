@@ -180,7 +180,25 @@ describe.each([
     expect(qr.status).toBe(200);
     expect(qr.body).toEqual({ qr: expect.any(String), expiresAt: expect.any(Number) });
     expect(qr.body.expiresAt).toBeGreaterThan(Date.now());
+    // A QR code is a secret of the moment: never cached, and its representation varies by Accept.
+    expect(qr.headers.get('cache-control')).toBe('no-store');
+    expect(qr.headers.get('vary')).toMatch(/accept/i);
     await until(keyA, id, 'scan_qr_code', (s) => s.status === 'scan_qr_code');
+
+    // Content negotiation by the Accept header's rules: q=0 refuses, nothing acceptable is 406.
+    const accepting = (accept: string) =>
+      call(t.baseUrl, 'GET', path(id, '/qr'), { token: keyA, headers: { accept } });
+    const refusedPng = await accepting('image/png;q=0, application/json');
+    expect(refusedPng.status).toBe(200);
+    expect(refusedPng.headers.get('content-type')).toMatch(/^application\/json/);
+    expect((await accepting('image/*')).headers.get('content-type')).toMatch(/^image\/png/);
+    expectError(await accepting('text/html'), 406, 'validation_error');
+    expectError(await accepting('image/png;q=0'), 406, 'validation_error');
+    const head = await fetch(`${t.baseUrl}${path(id, '/qr')}`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${keyA}` },
+    });
+    expect(head.status).toBe(200);
 
     const png = await fetch(`${t.baseUrl}${path(id, '/qr')}`, {
       headers: { authorization: `Bearer ${keyA}`, accept: 'image/png' },
@@ -233,8 +251,17 @@ describe.each([
     // A refused request starts nothing.
     expect((await get(keyA, id)).body.status).toBe('stopped');
 
+    // HEAD reports the current QR code and starts no pairing.
+    const head = await fetch(`${t.baseUrl}${path(id, '/qr')}`, {
+      method: 'HEAD',
+      headers: { authorization: `Bearer ${keyA}` },
+    });
+    expect(head.status).toBe(409);
+    expect((await get(keyA, id)).body.status).toBe('stopped');
+
     const code = await pairingCode(id, { phoneNumber: phone });
     expect(code.status).toBe(200);
+    expect(code.headers.get('cache-control')).toBe('no-store');
     expect(code.body).toEqual({
       code: expect.stringMatching(/^[A-Z0-9]{4}-[A-Z0-9]{4}$/),
       expiresAt: expect.any(Number),

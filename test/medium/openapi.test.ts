@@ -31,6 +31,8 @@ const ERROR_CODE_OF: Record<number, string> = {
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
+  // Content negotiation (GET /qr): the Accept header allows no representation.
+  406: 'validation_error',
   409: 'failed_precondition',
   413: 'payload_too_large',
   429: 'rate_limited',
@@ -40,6 +42,8 @@ const ERROR_CODE_OF: Record<number, string> = {
 };
 
 const BODY_LIMIT = 4096;
+/** Low enough for the 429 of POST /sessions to be observed live. */
+const SESSION_QUOTA = 30;
 const ENVELOPE_REF = '#/components/schemas/ErrorEnvelopeSchema';
 
 /** The session resource of spec/api-v1.md: every field always present; these may be null. */
@@ -164,6 +168,7 @@ describe('OpenAPI document', () => {
       AUTH_ISSUER: TEST_ISSUER,
       AUTH_AUDIENCE: TEST_AUDIENCE,
       BODY_LIMIT_BYTES: String(BODY_LIMIT),
+      ORG_MAX_SESSIONS: String(SESSION_QUOTA),
     });
     [keyManage, keySendOnly, otherOrgKey, ownerJwt, memberJwt] = await Promise.all([
       api.apiKey(org),
@@ -720,6 +725,19 @@ describe('OpenAPI document', () => {
         headers: auth(ownerJwt),
         payload: { name: 'x'.repeat(BODY_LIMIT), capabilities: ['send'] },
       });
+    });
+
+    it('429 rate_limited: an organization at its session quota', async () => {
+      const full = await api.apiKey(`org_oa_quota_${randomUUID()}`);
+      for (let i = 0; i < SESSION_QUOTA; i++) {
+        await expectDocumented(S, 'post', 201, { url: S, headers: auth(full), payload: {} });
+      }
+      const refused = await expectDocumented(S, 'post', 429, {
+        url: S,
+        headers: auth(full),
+        payload: {},
+      });
+      expect(refused.json().error.details.reason).toBe('session_quota');
     });
 
     it('500 internal: a failing database leaks nothing but a correlation id', async () => {

@@ -28,6 +28,9 @@ describe('custom methods', () => {
 
   it('routes the internal form nowhere when a client sends it', () => {
     expect(rewriteCustomMethods('/api/v1/sessions/01ABC/~start')).toBe('/__unrouted__');
+    // The router decodes %7E to ~ before matching: the encoded form is the same internal route.
+    expect(rewriteCustomMethods('/api/v1/sessions/01ABC/%7Estop')).toBe('/__unrouted__');
+    expect(rewriteCustomMethods('/api/v1/sessions/01ABC/%7estop?x=1')).toBe('/__unrouted__');
   });
 
   it('names routes and their public paths consistently', () => {

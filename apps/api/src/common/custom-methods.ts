@@ -4,7 +4,8 @@
  * to an internal form, `/sessions/{id}/~start`, that controllers declare with `customMethod()`.
  * A client that sends the internal form itself is routed nowhere (404): it is not an alias.
  */
-const INTERNAL_MARK = '/~';
+/** `/~`, also percent-encoded (`/%7E`): the router decodes it before matching. */
+const INTERNAL_MARK = /\/(?:~|%7e)/i;
 const CUSTOM_METHOD = /^(\/api\/v1\/(?:sessions|gateways)\/[^/?:]+):([a-z][a-z-]*)(\?.*)?$/;
 
 /** The route path a controller declares for `{param}:verb`. */
@@ -12,7 +13,7 @@ export const customMethod = (param: string, verb: string): string => `:${param}/
 
 export function rewriteCustomMethods(url: string): string {
   const path = url.split('?', 1)[0] ?? url;
-  if (path.includes(INTERNAL_MARK)) return '/__unrouted__';
+  if (INTERNAL_MARK.test(path)) return '/__unrouted__';
   const match = CUSTOM_METHOD.exec(url);
   return match ? `${match[1]}/~${match[2]}${match[3] ?? ''}` : url;
 }

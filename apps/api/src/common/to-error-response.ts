@@ -35,6 +35,7 @@ const HTTP_STATUS_CODES: Partial<Record<number, ErrorCode>> = {
   403: 'forbidden',
   404: 'not_found',
   405: 'not_found',
+  406: 'validation_error',
   409: 'failed_precondition',
   411: 'validation_error',
   413: 'payload_too_large',
@@ -72,7 +73,9 @@ export function toErrorResponse(error: unknown, correlationId: string): ErrorRes
     const code = HTTP_STATUS_CODES[status];
     if (code) {
       const message = status === 404 || status === 405 ? 'route not found' : httpMessage(error);
-      return { status: ERROR_STATUS[code], body: envelope(code, message), unexpected: false };
+      // 406 is content negotiation, not a body problem: it keeps its own status.
+      const httpStatus = status === 406 ? 406 : ERROR_STATUS[code];
+      return { status: httpStatus, body: envelope(code, message), unexpected: false };
     }
   }
   // Fastify client errors that carry a 4xx status but no code of ours (e.g. malformed URL).

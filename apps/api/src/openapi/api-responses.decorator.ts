@@ -7,6 +7,7 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'unauthorized: missing or invalid credentials',
   403: 'forbidden: the caller lacks the capability',
   404: 'not_found: no such resource in your organization',
+  406: 'validation_error: the Accept header allows none of the available representations',
   409: 'failed_precondition: the resource is in the wrong state',
   413: 'payload_too_large: body over the configured limit',
   429: 'rate_limited: a send rate is exhausted (see Retry-After), or an organization quota is reached (`details.reason`: `session_quota`, `pairing_quota`)',

@@ -9,22 +9,18 @@ import {
   unavailable,
 } from '@wagw/domain';
 import { type CommandClient, CommandUnavailableError } from '@wagw/messaging';
-import type { SessionEntity } from '@wagw/persistence';
 import { ApiConfig } from '../config/api-config.js';
 import { COMMAND_CLIENT } from '../messaging/messaging.tokens.js';
 import { SessionResponse } from './dto/session.response.js';
-import { SessionsRepository } from './sessions.repository.js';
+import { type SessionRecord, SessionsRepository } from './sessions.repository.js';
 
 const QR_POLL_MS = 100;
 /** A fleet command may land on a full worker (queue group): ask again, another may take it. */
 const CLAIM_ATTEMPTS = 3;
 const LOGOUT_TIMEOUT_MS = 15_000;
 
-export const isHeld = (s: SessionEntity): boolean =>
-  s.ownerId !== null &&
-  s.gatewayId !== null &&
-  s.leaseExpiresAt !== null &&
-  s.leaseExpiresAt.getTime() > Date.now();
+/** A gateway holds it now: a live lease by the database's clock. */
+export const isHeld = (s: SessionRecord): boolean => s.leaseLive && s.gatewayId !== null;
 
 /**
  * The lifecycle of sessions: writes the desired state (the truth the fleet converges on), then
@@ -50,7 +46,7 @@ export class SessionLifecycleService {
   }
 
   /** PATCH: the holder re-reads settings now rather than at its next renewal. */
-  nudgeSettings(session: SessionEntity): void {
+  nudgeSettings(session: SessionRecord): void {
     if (isHeld(session)) void this.tell(Commands.settingsChanged, session);
   }
 
@@ -115,13 +111,23 @@ export class SessionLifecycleService {
     await this.repository.delete(principal.organizationId, id);
   }
 
-  async qr(principal: Principal, id: string): Promise<{ qr: string; expiresAt: number }> {
+  /** The current QR code; `startPairing` (GET, not HEAD) starts QR pairing when none runs. */
+  async qr(
+    principal: Principal,
+    id: string,
+    options: { startPairing: boolean },
+  ): Promise<{ qr: string; expiresAt: number }> {
     const session = await this.find(principal, id);
     if (session.phoneNumber)
       throw failedPrecondition('the session is already paired', { reason: 'paired' });
-    const fresh = (s: SessionEntity): boolean =>
+    const fresh = (s: SessionRecord): boolean =>
       s.qr !== null && s.qrExpiresAt !== null && s.qrExpiresAt.getTime() > Date.now();
     if (fresh(session)) return { qr: session.qr!, expiresAt: session.qrExpiresAt!.getTime() };
+    if (!options.startPairing) {
+      throw failedPrecondition('no QR code now: GET /qr starts QR pairing', {
+        reason: 'not_pairing',
+      });
+    }
     if (session.desiredState !== 'running' || !isHeld(session)) {
       await this.wantPairing(principal, session);
       // The undo of a failed claim puts back the wish as it was before this request.
@@ -179,8 +185,8 @@ export class SessionLifecycleService {
   /** An unpaired session starts pairing: a new pairing counts against the organization's quota. */
   private async wantPairing(
     principal: Principal,
-    session: SessionEntity,
-  ): Promise<SessionEntity | null> {
+    session: SessionRecord,
+  ): Promise<SessionRecord | null> {
     if (session.desiredState === 'running')
       return this.repository.setDesired(principal.organizationId, session.id, 'running');
     const result = await this.repository.startPairingWithinQuota(
@@ -193,7 +199,7 @@ export class SessionLifecycleService {
     return result;
   }
 
-  private async find(principal: Principal, id: string): Promise<SessionEntity> {
+  private async find(principal: Principal, id: string): Promise<SessionRecord> {
     const session = await this.repository.findOne(principal.organizationId, id);
     if (!session) throw notFound('session');
     return session;
@@ -202,7 +208,7 @@ export class SessionLifecycleService {
   /** Make it run: idempotent while it already runs; else desired running + a claim nudge. */
   private async run(
     principal: Principal,
-    session: SessionEntity,
+    session: SessionRecord,
     restart = false,
   ): Promise<SessionResponse> {
     if (!restart && session.desiredState === 'running' && isHeld(session))
@@ -219,7 +225,7 @@ export class SessionLifecycleService {
   }
 
   /** Claims through the fleet; when no gateway takes it in time, puts the old wish back (503). */
-  private async claimOrUndo(principal: Principal, before: SessionEntity): Promise<string> {
+  private async claimOrUndo(principal: Principal, before: SessionRecord): Promise<string> {
     try {
       return await this.claimNow(before.id);
     } catch (error) {
@@ -254,7 +260,7 @@ export class SessionLifecycleService {
   }
 
   /** Unlink: on the holder if held, else through any worker; unpaired sessions just stop. */
-  private async unlink(principal: Principal, session: SessionEntity): Promise<void> {
+  private async unlink(principal: Principal, session: SessionRecord): Promise<void> {
     const held = isHeld(session);
     await this.repository.setDesired(
       principal.organizationId,
@@ -294,7 +300,7 @@ export class SessionLifecycleService {
   /** Best effort: the renewal honours the desired state even if this is lost. */
   private async tell(
     command: CommandContract<{ sessionId: string }, CommandReply>,
-    session: SessionEntity,
+    session: SessionRecord,
   ): Promise<boolean> {
     try {
       const reply = await this.commands.request(
@@ -313,7 +319,7 @@ export class SessionLifecycleService {
 
   private async ask(
     command: CommandContract<{ sessionId: string }, CommandReply>,
-    session: SessionEntity,
+    session: SessionRecord,
   ): Promise<CommandReply> {
     try {
       return await this.request(
@@ -342,7 +348,7 @@ export class SessionLifecycleService {
     }
   }
 
-  private refreshed(row: SessionEntity | null): SessionResponse {
+  private refreshed(row: SessionRecord | null): SessionResponse {
     if (!row) throw notFound('session');
     return SessionResponse.from(row);
   }

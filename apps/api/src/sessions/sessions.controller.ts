@@ -9,11 +9,12 @@ import {
   Param,
   Patch,
   Post,
+  Req,
   Res,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@wagw/domain';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import QRCode from 'qrcode';
 import { CurrentPrincipal, RequireCapability } from '../auth/auth.decorators.js';
 import { customMethod } from '../common/custom-methods.js';
@@ -22,6 +23,7 @@ import { CreateSessionDto } from './dto/create-session.dto.js';
 import { PairingCodeRequestDto, PairingCodeResponse, QrResponse } from './dto/pairing-code.dto.js';
 import { SessionListResponse, SessionResponse } from './dto/session.response.js';
 import { UpdateSessionDto } from './dto/update-session.dto.js';
+import { negotiateQrType } from './qr-representation.js';
 import { SessionLifecycleService } from './session-lifecycle.service.js';
 import { SessionsService } from './sessions.service.js';
 
@@ -143,15 +145,19 @@ export class SessionsController {
   })
   @ApiProduces('application/json', 'image/png')
   @ApiOk(200, QrResponse)
-  @ApiErrors(401, 403, 404, 409, 429, 503)
+  @ApiErrors(401, 403, 404, 406, 409, 429, 503)
   async qr(
     @CurrentPrincipal() principal: Principal,
     @Param('session') id: string,
     @Headers('accept') accept: string | undefined,
+    @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QrResponse | Buffer> {
-    const qr = await this.lifecycle.qr(principal, id);
-    if (!accept?.includes('image/png')) return qr;
+    void reply.header('vary', 'Accept').header('cache-control', 'no-store');
+    const type = negotiateQrType(accept);
+    // HEAD reports the current QR code without starting a pairing.
+    const qr = await this.lifecycle.qr(principal, id, { startPairing: request.method !== 'HEAD' });
+    if (type === 'application/json') return qr;
     void reply.header('content-type', 'image/png').header('x-qr-expires-at', String(qr.expiresAt));
     return QRCode.toBuffer(qr.qr, { type: 'png', errorCorrectionLevel: 'M', margin: 2, scale: 6 });
   }
@@ -165,7 +171,9 @@ export class SessionsController {
     @CurrentPrincipal() principal: Principal,
     @Param('session') id: string,
     @Body() dto: PairingCodeRequestDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PairingCodeResponse> {
+    void reply.header('cache-control', 'no-store');
     return this.lifecycle.pairingCode(principal, id, dto.phoneNumber);
   }
 }

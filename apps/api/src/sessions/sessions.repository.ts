@@ -31,6 +31,17 @@ export interface OrgQuotas {
   maxPairing: number;
 }
 
+/**
+ * A session row as the API reads it, with `leaseLive`: whether a gateway holds a live lease on
+ * it, decided by the database's clock (leases are written with the database's `now()`), never
+ * by this process' clock, which may be skewed from it.
+ */
+export interface SessionRecord extends SessionEntity {
+  leaseLive: boolean;
+}
+
+const LEASE_LIVE = `(owner_id IS NOT NULL AND lease_expires_at > now()) AS lease_live`;
+
 /** An unpaired session meant to run is pairing (showing QR codes or waiting for a code). */
 const PAIRING = `desired_state = 'running' AND phone_number IS NULL`;
 
@@ -71,7 +82,7 @@ export class SessionsRepository {
     id: string,
     maxPairing: number,
     status: SessionStatus,
-  ): Promise<SessionEntity | 'pairing_quota' | null> {
+  ): Promise<SessionRecord | 'pairing_quota' | null> {
     if (!isId(id)) return null;
     return this.underOrgLock(organizationId, async (manager) => {
       const [counts] = await manager.query<{ pairing: number }[]>(
@@ -97,7 +108,7 @@ export class SessionsRepository {
     });
   }
 
-  async findOne(organizationId: string, id: string): Promise<SessionEntity | null> {
+  async findOne(organizationId: string, id: string): Promise<SessionRecord | null> {
     // A malformed id names no session; it must not reach the char(26) column as an error.
     if (!isId(id)) return null;
     return (await this.reads.load({ organizationId, id })) ?? null;
@@ -107,10 +118,10 @@ export class SessionsRepository {
    * The hottest read of the API: plain SQL (no query builder), and the reads of one event-loop
    * turn share one statement. The organization is part of the match, as in every query here.
    */
-  private readonly reads = new ReadBatcher<{ organizationId: string; id: string }, SessionEntity>(
+  private readonly reads = new ReadBatcher<{ organizationId: string; id: string }, SessionRecord>(
     async (keys) => {
       const rows: Record<string, unknown>[] = await this.dataSource.query(
-        `SELECT s.* FROM sessions s
+        `SELECT s.*, ${LEASE_LIVE} FROM sessions s
            JOIN unnest($1::bpchar[], $2::text[]) AS k(id, organization_id)
              ON s.id = k.id AND s.organization_id = k.organization_id`,
         [keys.map((k) => k.id), keys.map((k) => k.organizationId)],
@@ -121,8 +132,12 @@ export class SessionsRepository {
     (key) => `${key.organizationId}\u0000${key.id}`,
   );
 
-  list(organizationId: string): Promise<SessionEntity[]> {
-    return this.repo.find({ where: { organizationId }, order: { id: 'ASC' } });
+  async list(organizationId: string): Promise<SessionRecord[]> {
+    const rows: Record<string, unknown>[] = await this.dataSource.query(
+      `SELECT *, ${LEASE_LIVE} FROM sessions WHERE organization_id = $1 ORDER BY id`,
+      [organizationId],
+    );
+    return rows.map((row) => this.fromRaw(row));
   }
 
   /** Returns the updated row, or null when there is none in this organization. */
@@ -131,14 +146,14 @@ export class SessionsRepository {
     id: string,
     patch: SessionPatch,
     manager: EntityManager = this.dataSource.manager,
-  ): Promise<SessionEntity | null> {
+  ): Promise<SessionRecord | null> {
     if (!isId(id)) return null;
     const result = await manager
       .createQueryBuilder()
       .update(SessionEntity)
       .set({ ...patch, updatedAt: () => 'now()' })
       .where('organization_id = :organizationId AND id = :id', { organizationId, id })
-      .returning('*')
+      .returning(`*, ${LEASE_LIVE}`)
       .execute();
     const row = (result.raw as Record<string, unknown>[])[0];
     return row ? this.fromRaw(row) : null;
@@ -164,12 +179,12 @@ export class SessionsRepository {
     id: string,
     desiredState: DesiredState,
     status?: SessionStatus,
-  ): Promise<SessionEntity | null> {
+  ): Promise<SessionRecord | null> {
     return this.update(organizationId, id, { desiredState, ...(status ? { status } : {}) });
   }
 
   /** After a confirmed logout: the device is unlinked, so the row is unpaired. */
-  clearPairing(organizationId: string, id: string): Promise<SessionEntity | null> {
+  clearPairing(organizationId: string, id: string): Promise<SessionRecord | null> {
     return this.update(organizationId, id, {
       phoneNumber: null,
       waJid: null,
@@ -181,8 +196,8 @@ export class SessionsRepository {
   }
 
   /** A raw row (column names) as the entity, with the columns' transformers (bigint epoch) applied. */
-  private fromRaw(row: Record<string, unknown>): SessionEntity {
-    const entity = new SessionEntity();
+  private fromRaw(row: Record<string, unknown>): SessionRecord {
+    const entity = Object.assign(new SessionEntity(), { leaseLive: row.lease_live === true });
     for (const column of this.repo.metadata.columns) {
       const value = row[column.databaseName];
       const transformer = column.transformer;

@@ -19,6 +19,7 @@ export class SessionsService {
   async create(principal: Principal, dto: CreateSessionDto): Promise<SessionResponse> {
     const now = new Date();
     const session = Object.assign(new SessionEntity(), {
+      leaseLive: false,
       id: newId(),
       organizationId: principal.organizationId,
       label: dto.label ?? null,

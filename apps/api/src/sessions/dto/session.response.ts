@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { SESSION_STATUSES, type SessionStatus } from '@wagw/domain';
-import type { SessionEntity } from '@wagw/persistence';
+import type { SessionRecord } from '../sessions.repository.js';
 
 /** The session resource exactly as spec/api-v1.md shows it (keys in the same order). */
 export class SessionResponse {
@@ -38,16 +38,13 @@ export class SessionResponse {
   @ApiProperty({ type: String, nullable: true, example: '205227043110953@lid' }) waLid:
     string | null;
 
-  static from(s: SessionEntity): SessionResponse {
+  static from(s: SessionRecord): SessionResponse {
     return {
       autoRead: s.autoRead,
       createdAt: s.createdAt.getTime(),
       createdByUserId: s.createdByUserId,
       // Only a live lease means a gateway holds it; a crashed holder's id is not the truth.
-      gatewayId:
-        s.ownerId !== null && s.leaseExpiresAt !== null && s.leaseExpiresAt.getTime() > Date.now()
-          ? s.gatewayId
-          : null,
+      gatewayId: s.leaseLive ? s.gatewayId : null,
       id: s.id,
       isAdminSession: s.isAdminSession,
       label: s.label,
