@@ -997,6 +997,9 @@ async function main() {
     NATS_PREFIX: ctx.prefix,
     COMMAND_TIMEOUT_MS: '3000',
     QR_WAIT_MS: '20000',
+    // One organization pairs and runs up to 1,000 sessions at once here.
+    ORG_MAX_SESSIONS: '100000',
+    ORG_MAX_PAIRING: '100000',
   });
   ctx.apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor('API ready', async () => {

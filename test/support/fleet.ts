@@ -91,6 +91,9 @@ export class Fleet {
       NATS_PREFIX: this.prefix,
       COMMAND_TIMEOUT_MS: '3000',
       QR_WAIT_MS: '8000',
+      // Fleets pair many sessions of one organization at once; quotas have their own tests.
+      ORG_MAX_SESSIONS: '100000',
+      ORG_MAX_PAIRING: '100000',
       ...this.options.apiEnv,
     };
   }
