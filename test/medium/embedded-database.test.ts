@@ -82,6 +82,28 @@ describe('embedded database under concurrency', () => {
     ]);
   });
 
+  it('delivers a NOTIFY to the connection that LISTENs, as separate backends would', async () => {
+    const listener = new pg.Client({ connectionString: server.url });
+    await listener.connect();
+    try {
+      const heard = new Promise<{ channel: string; payload?: string }>((resolve) =>
+        listener.on('notification', resolve),
+      );
+      await listener.query('LISTEN key_revoked');
+      const notifier = await pool.connect();
+      try {
+        await notifier.query('BEGIN');
+        await notifier.query("SELECT pg_notify('key_revoked', 'K42')");
+        await notifier.query('COMMIT');
+      } finally {
+        notifier.release();
+      }
+      expect(await heard).toMatchObject({ channel: 'key_revoked', payload: 'K42' });
+    } finally {
+      await listener.end();
+    }
+  });
+
   it('rolls back what a connection that dies inside a transaction left open', async () => {
     const client = new pg.Client({ connectionString: server.url });
     client.on('error', () => undefined);

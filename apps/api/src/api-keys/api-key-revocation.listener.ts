@@ -17,8 +17,7 @@ import { API_KEY_REVOKED_CHANNEL } from './api-keys.repository.js';
  * a revoked key is refused at once everywhere, including revocations made by the operator CLI.
  * A connection can also die silently (a half-open TCP connection, a NAT that forgot it): TCP
  * keepalive and a periodic query on it turn the cache off when it no longer answers.
- * The embedded database (PGlite behind one multiplexed socket) does not deliver notifications
- * across connections, so there the cache stays off: one indexed lookup per request.
+ * The embedded database delivers notifications across its connections too (SerialWireServer).
  */
 @Injectable()
 export class ApiKeyRevocationListener implements OnModuleInit, OnApplicationShutdown {
@@ -36,7 +35,6 @@ export class ApiKeyRevocationListener implements OnModuleInit, OnApplicationShut
 
   async onModuleInit(): Promise<void> {
     this.cache.enabled = false;
-    if (!this.config.DATABASE_URL) return;
     await this.connect();
   }
 

@@ -6,6 +6,7 @@ const GSSENC_REQUEST = 80877104;
 const CANCEL_REQUEST = 80877102;
 const TERMINATE = 0x58; // 'X'
 const READY_FOR_QUERY = 0x5a; // 'Z'
+const NOTIFICATION = 0x41; // 'A': NotificationResponse
 const IDLE = 0x49; // 'I': ReadyForQuery outside any transaction
 const SYNC = Buffer.from([0x53, 0, 0, 0, 4]);
 const ROLLBACK = queryMessage('ROLLBACK');
@@ -31,10 +32,16 @@ class WireConnection {
   private headerLength = 0;
   private skip = 0;
   private sawType = 0;
+  /** The body of a NotificationResponse being read, kept whole to pass on. */
+  private notification: Buffer[] = [];
   /** The last message it ran ended on a ReadyForQuery outside any transaction. */
   idle = true;
 
-  constructor(readonly socket: Socket) {}
+  constructor(
+    readonly socket: Socket,
+    /** A whole NotificationResponse message the backend wrote during this connection's turn. */
+    private readonly onNotification: (message: Buffer) => void = () => undefined,
+  ) {}
 
   observeOutput(chunk: Uint8Array): void {
     let offset = 0;
@@ -43,8 +50,14 @@ class WireConnection {
         const take = Math.min(this.skip, chunk.length - offset);
         if (this.sawType === READY_FOR_QUERY && take > 0 && this.skip === 1)
           this.idle = chunk[offset] === IDLE;
+        if (this.sawType === NOTIFICATION)
+          this.notification.push(Buffer.from(chunk.subarray(offset, offset + take)));
         this.skip -= take;
         offset += take;
+        if (this.sawType === NOTIFICATION && this.skip === 0) {
+          this.onNotification(Buffer.concat(this.notification));
+          this.notification = [];
+        }
         continue;
       }
       const take = Math.min(5 - this.headerLength, chunk.length - offset);
@@ -58,6 +71,7 @@ class WireConnection {
         this.sawType = this.header[0] ?? 0;
         this.skip = this.header.readInt32BE(1) - 4;
         this.headerLength = 0;
+        if (this.sawType === NOTIFICATION) this.notification = [Buffer.from(this.header)];
       }
     }
   }
@@ -71,6 +85,11 @@ class WireConnection {
  * Parse/Bind/Execute/Sync exchange and a whole transaction run without any other connection's
  * message in between. Connections take turns in arrival order. A connection that dies while
  * holding the backend is synced and rolled back before anyone else runs.
+ *
+ * LISTEN/NOTIFY: the one backend delivers a notification in the output of whichever
+ * connection runs when it commits (usually the notifier's), so each NotificationResponse is
+ * also passed to every other connection, as Postgres would deliver it to each listening
+ * backend. `pg` clients ignore notifications on channels nobody listens to.
  *
  * It listens on a Unix socket only (in the 0700 data directory): no TCP port, no password to
  * leak, only the owner of the data directory can connect.
@@ -110,7 +129,7 @@ export class SerialWireServer {
   }
 
   private accept(socket: Socket): void {
-    const connection = new WireConnection(socket);
+    const connection = new WireConnection(socket, (message) => this.broadcast(connection, message));
     this.connections.add(connection);
     socket.on('data', (chunk: Buffer) => this.received(connection, chunk));
     socket.on('error', () => socket.destroy());
@@ -122,6 +141,13 @@ export class SerialWireServer {
       if (index >= 0) this.waiting.splice(index, 1);
       this.kick();
     });
+  }
+
+  private broadcast(from: WireConnection, message: Buffer): void {
+    for (const other of this.connections) {
+      if (other !== from && other.started && !other.closed && other.socket.writable)
+        other.socket.write(message);
+    }
   }
 
   private received(connection: WireConnection, chunk: Buffer): void {
