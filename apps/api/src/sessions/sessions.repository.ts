@@ -60,10 +60,14 @@ export class SessionsRepository {
    */
   async insertWithinQuota(session: SessionEntity, quotas: OrgQuotas): Promise<QuotaRefusal | null> {
     return this.underOrgLock(session.organizationId, async (manager) => {
+      // Counting stops at the limit: the cost is bounded by the quota, not the table.
       const [counts] = await manager.query<{ sessions: number; pairing: number }[]>(
-        `SELECT count(*)::int AS sessions, (count(*) FILTER (WHERE ${PAIRING}))::int AS pairing
-           FROM sessions WHERE organization_id = $1`,
-        [session.organizationId],
+        `SELECT
+           (SELECT count(*) FROM (SELECT 1 FROM sessions WHERE organization_id = $1 LIMIT $2) s)::int
+             AS sessions,
+           (SELECT count(*) FROM (SELECT 1 FROM sessions WHERE organization_id = $1 AND ${PAIRING}
+             LIMIT $3) p)::int AS pairing`,
+        [session.organizationId, quotas.maxSessions, quotas.maxPairing],
       );
       if (counts!.sessions >= quotas.maxSessions) return 'session_quota';
       const pairs = session.desiredState === 'running' && session.phoneNumber === null;
@@ -86,9 +90,9 @@ export class SessionsRepository {
     if (!isId(id)) return null;
     return this.underOrgLock(organizationId, async (manager) => {
       const [counts] = await manager.query<{ pairing: number }[]>(
-        `SELECT count(*)::int AS pairing FROM sessions
-          WHERE organization_id = $1 AND id <> $2 AND ${PAIRING}`,
-        [organizationId, id],
+        `SELECT count(*)::int AS pairing FROM (SELECT 1 FROM sessions
+          WHERE organization_id = $1 AND id <> $2 AND ${PAIRING} LIMIT $3) p`,
+        [organizationId, id, maxPairing],
       );
       if (counts!.pairing >= maxPairing) return 'pairing_quota';
       return this.update(organizationId, id, { desiredState: 'running', status }, manager);
