@@ -88,6 +88,17 @@ describe('embedded mode (no DATABASE_URL)', () => {
     await expect(access(missing)).rejects.toThrow();
   });
 
+  it('re-encrypts the auth state through the CLI while the product runs', async () => {
+    const { runToCompletion } = await import('../support/processes.js');
+    const key = (await import('node:crypto')).randomBytes(32).toString('base64');
+    const out = await runToCompletion(
+      'apps/api/dist/cli.js',
+      { DATA_DIR: dataDir, AUTH_STATE_KEYS: key },
+      ['auth-state', 're-encrypt'],
+    );
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toMatchObject({ remaining: 0 });
+  });
+
   it('keeps its data across a graceful restart', async () => {
     const key = await cliCreateApiKey({ DATA_DIR: dataDir }, 'org_restart');
     const created = await call(api.baseUrl, 'POST', '/api/v1/sessions', { token: key.secret });

@@ -1,17 +1,26 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { type Capability, isCapability } from '@wagw/domain';
+import {
+  AuthStateCipher,
+  authStateKeys,
+  loadGatewayConfig,
+  readEmbeddedAuthStateKey,
+  type ReEncryptResult,
+  reEncryptAuthState,
+} from '@wagw/gateway';
 import { openDatabase } from '@wagw/persistence';
 import { ApiKeyCache } from './api-keys/api-key-cache.js';
 import { ApiKeyResponse } from './api-keys/dto/api-key.response.js';
 import { ApiKeysRepository } from './api-keys/api-keys.repository.js';
 import { ApiKeysService } from './api-keys/api-keys.service.js';
-import { loadApiConfig } from './config/api-config.js';
+import { type ApiConfig, loadApiConfig } from './config/api-config.js';
 
 const USAGE = `usage:
   npm run cli -- api-keys create --org <orgId> --name <name> --capabilities manage,send [--admin]
   npm run cli -- api-keys list --org <orgId>
-  npm run cli -- api-keys revoke <id>`;
+  npm run cli -- api-keys revoke <id>
+  npm run cli -- auth-state re-encrypt     (under the first of AUTH_STATE_KEYS, while the fleet runs)`;
 
 class UsageError extends Error {}
 
@@ -28,8 +37,13 @@ async function cli(argv: string[]): Promise<unknown> {
     },
   });
   const [group, command, id] = positionals;
-  if (group !== 'api-keys' || !command) throw new UsageError('unknown command');
+  if ((group !== 'api-keys' && group !== 'auth-state') || !command)
+    throw new UsageError('unknown command');
   const config = loadApiConfig();
+  if (group === 'auth-state') {
+    if (command !== 're-encrypt') throw new UsageError(`unknown command ${command}`);
+    return reEncrypt(config);
+  }
   const db = await openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -64,6 +78,31 @@ async function cli(argv: string[]): Promise<unknown> {
       default:
         throw new UsageError(`unknown command ${command}`);
     }
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * Keys as the gateways have them (AUTH_STATE_KEYS / AUTH_STATE_KEY), or the embedded setup's
+ * generated key; then every row not under the first key is re-encrypted under it.
+ */
+async function reEncrypt(config: ApiConfig): Promise<ReEncryptResult> {
+  const keys =
+    authStateKeys(loadGatewayConfig()) ??
+    (config.DATABASE_URL
+      ? null
+      : await readEmbeddedAuthStateKey(config.DATA_DIR).then((k) => (k ? [k] : null)));
+  if (!keys) throw new UsageError('no auth-state keys: set AUTH_STATE_KEYS (new key first)');
+  const db = await openDatabase({
+    databaseUrl: config.DATABASE_URL,
+    dataDir: config.DATA_DIR,
+    poolSize: 2,
+    applicationName: 'wagw-cli',
+    role: 'client',
+  });
+  try {
+    return await reEncryptAuthState(db.dataSource, new AuthStateCipher(keys));
   } finally {
     await db.close();
   }

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { hostname } from 'node:os';
 import { createLogger, onShutdownSignal } from '@wagw/domain';
 import {
+  authStateKeys,
   createGatewayRuntime,
   describeGatewayConfig,
   loadGatewayConfig,
@@ -16,9 +17,10 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger(config.LOG_LEVEL, 'gateway');
-  if (!config.DATABASE_URL || !config.NATS_URL || !config.AUTH_STATE_KEY) {
+  const keys = authStateKeys(config);
+  if (!config.DATABASE_URL || !config.NATS_URL || !keys) {
     throw new Error(
-      'a standalone gateway needs DATABASE_URL, NATS_URL and AUTH_STATE_KEY (npm start embeds one instead)',
+      'a standalone gateway needs DATABASE_URL, NATS_URL and AUTH_STATE_KEYS (npm start embeds one instead)',
     );
   }
   logger.info({ config: describeGatewayConfig(config) }, 'starting');
@@ -39,7 +41,7 @@ async function main(): Promise<void> {
     dataSource,
     commands: messaging.server,
     publisher: messaging.publisher,
-    authStateKey: Buffer.from(config.AUTH_STATE_KEY, 'base64'),
+    authStateKeys: keys,
     logger,
   });
   const ops = new OpsServer(runtime.metrics.registry, [

@@ -14,8 +14,8 @@ export interface GatewayRuntimeDeps {
   dataSource: DataSource;
   commands: CommandServer;
   publisher: EventPublisher;
-  /** 32-byte key for auth state at rest. */
-  authStateKey: Buffer;
+  /** 32-byte keys for auth state at rest, the current one first. */
+  authStateKeys: readonly Buffer[];
   logger: Logger;
   /** Defaults to the driver named by WA_DRIVER. */
   connections?: WaConnectionFactory;
@@ -41,7 +41,7 @@ export function createConnectionFactory(config: GatewayConfig): WaConnectionFact
 /** Wires one gateway worker from its parts; the caller owns the database and the transport. */
 export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   const metrics = new GatewayMetrics(deps.defaultMetrics ?? true);
-  const cipher = new AuthStateCipher(deps.authStateKey);
+  const cipher = new AuthStateCipher(deps.authStateKeys);
   const connections = deps.connections ?? createConnectionFactory(deps.config);
   const worker = new GatewayWorker(
     {

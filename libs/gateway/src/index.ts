@@ -9,3 +9,5 @@ export * from './leases/lease.repository.js';
 export * from './leases/lease.fence.js';
 export * from './auth-state/auth-state.cipher.js';
 export * from './auth-state/postgres-auth.store.js';
+export * from './auth-state/embedded-auth-state.key.js';
+export * from './auth-state/auth-state.rotation.js';

@@ -1,7 +1,9 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
-import { createGatewayRuntime, type GatewayConfig } from '@wagw/gateway';
+import {
+  authStateKeys,
+  createGatewayRuntime,
+  type GatewayConfig,
+  loadOrCreateEmbeddedAuthStateKey,
+} from '@wagw/gateway';
 import type { Messaging } from '@wagw/messaging';
 import { startWaSim, type WaSimServer } from '@wagw/wa-sim';
 import type { Logger } from 'pino';
@@ -35,15 +37,13 @@ export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise
     gateway.WA_SIM_URL = sim.url;
     logger.info({ control: sim.controlUrl }, 'simulated WhatsApp network listening');
   }
-  const authStateKey = gateway.AUTH_STATE_KEY
-    ? Buffer.from(gateway.AUTH_STATE_KEY, 'base64')
-    : await loadOrCreateKey(join(options.dataDir, 'auth-state.key'));
+  const keys = authStateKeys(gateway) ?? [await loadOrCreateEmbeddedAuthStateKey(options.dataDir)];
   const runtime = createGatewayRuntime({
     config: gateway,
     dataSource: options.dataSource,
     commands: options.messaging.server,
     publisher: options.messaging.publisher,
-    authStateKey,
+    authStateKeys: keys,
     logger,
     defaultMetrics: false,
   });
@@ -55,20 +55,4 @@ export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise
       await sim?.close();
     },
   };
-}
-
-/** The embedded setup keeps its auth-state key beside its data, readable by its owner only. */
-async function loadOrCreateKey(path: string): Promise<Buffer> {
-  try {
-    const key = Buffer.from((await readFile(path, 'utf8')).trim(), 'base64');
-    if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
-    return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const key = randomBytes(32);
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, key.toString('base64'), { mode: 0o600, flag: 'wx' });
-  await chmod(path, 0o600);
-  return key;
 }

@@ -1,6 +1,11 @@
-import { randomBytes } from 'node:crypto';
+import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { AuthStateCipher, AuthStateDecryptError, type AuthStateRow } from './auth-state.cipher.js';
+import {
+  AuthStateCipher,
+  AuthStateDecryptError,
+  type AuthStateRow,
+  authStateKeyId,
+} from './auth-state.cipher.js';
 
 const KEY = randomBytes(32);
 const S1 = '01JA0000000000000000000001';
@@ -21,8 +26,9 @@ describe('AuthStateCipher', () => {
     const b = cipher.encrypt(plaintext, { sessionId: S1, kind: 'creds' });
     expect(cipher.decrypt(a, { sessionId: S1, kind: 'creds' })).toBe(plaintext);
     expect(a.equals(b)).toBe(false);
-    expect(a[0]).toBe(1);
-    expect(a.length).toBe(1 + 12 + 16 + Buffer.byteLength(plaintext));
+    expect(a[0]).toBe(2);
+    expect(a.subarray(1, 9).toString('hex')).toBe(authStateKeyId(KEY));
+    expect(a.length).toBe(1 + 8 + 12 + 16 + Buffer.byteLength(plaintext));
     expect(a.includes(Buffer.from('noiseKey'))).toBe(false);
   });
 
@@ -48,15 +54,15 @@ describe('AuthStateCipher', () => {
     expect(() => new AuthStateCipher(randomBytes(32)).decrypt(data, preKey(S1, '1'))).toThrow(
       AuthStateDecryptError,
     );
-    for (const at of [1, 13, data.length - 1]) {
+    for (const at of [1, 9, 21, data.length - 1]) {
       const tampered = Buffer.from(data);
       tampered[at] = (tampered[at] ?? 0) ^ 0x01;
       expect(() => cipher.decrypt(tampered, preKey(S1, '1'))).toThrow(AuthStateDecryptError);
     }
     const otherVersion = Buffer.from(data);
-    otherVersion[0] = 2;
-    expect(() => cipher.decrypt(otherVersion, preKey(S1, '1'))).toThrow(/unknown version 2/);
-    expect(() => cipher.decrypt(data.subarray(0, 28), preKey(S1, '1'))).toThrow(/too short/);
+    otherVersion[0] = 3;
+    expect(() => cipher.decrypt(otherVersion, preKey(S1, '1'))).toThrow(/unknown version 3/);
+    expect(() => cipher.decrypt(data.subarray(0, 36), preKey(S1, '1'))).toThrow(/too short/);
   });
 
   it('takes exactly a 32-byte key, raw or base64', () => {
@@ -69,5 +75,52 @@ describe('AuthStateCipher', () => {
     );
     expect(() => AuthStateCipher.fromBase64('not base64 at all!')).toThrow(/not base64/);
     expect(() => AuthStateCipher.fromBase64('')).toThrow(/not base64/);
+  });
+});
+
+describe('AuthStateCipher key rotation', () => {
+  const OLD = randomBytes(32);
+  const NEW = randomBytes(32);
+  const row: AuthStateRow = { sessionId: S1, kind: 'creds' };
+
+  /** A ciphertext as version 1 wrote it (one key, no key id), to read rows written before v2. */
+  const v1 = (key: Buffer, plaintext: string, sessionId: string): Buffer => {
+    const iv = randomBytes(12);
+    const c = createCipheriv('aes-256-gcm', key, iv, { authTagLength: 16 });
+    c.setAAD(Buffer.from(JSON.stringify(['wagw-auth', 1, 'creds', sessionId])));
+    const body = Buffer.concat([c.update(plaintext, 'utf8'), c.final()]);
+    return Buffer.concat([Buffer.of(1), iv, c.getAuthTag(), body]);
+  };
+
+  it('writes under the first key and reads under every configured one', () => {
+    const before = new AuthStateCipher(OLD).encrypt('old', row);
+    const rotating = new AuthStateCipher([NEW, OLD]);
+    expect(rotating.decrypt(before, row)).toBe('old');
+    const after = rotating.encrypt('new', row);
+    expect(rotating.isCurrent(after)).toBe(true);
+    expect(rotating.isCurrent(before)).toBe(false);
+    expect(new AuthStateCipher(NEW).decrypt(after, row)).toBe('new');
+    // Once the old key is dropped, what was left under it says which key it needs.
+    expect(() => new AuthStateCipher(NEW).decrypt(before, row)).toThrow(
+      new RegExp(`key ${authStateKeyId(OLD)}, which is not configured`),
+    );
+  });
+
+  it('reads version 1 rows with whichever key opens them, bound to their row', () => {
+    const legacy = v1(OLD, 'legacy', S1);
+    expect(new AuthStateCipher([NEW, OLD]).decrypt(legacy, row)).toBe('legacy');
+    expect(new AuthStateCipher([NEW, OLD]).isCurrent(legacy)).toBe(false);
+    expect(() => new AuthStateCipher([NEW]).decrypt(legacy, row)).toThrow(AuthStateDecryptError);
+    expect(() =>
+      new AuthStateCipher([NEW, OLD]).decrypt(legacy, { sessionId: S2, kind: 'creds' }),
+    ).toThrow(AuthStateDecryptError);
+  });
+
+  it('parses a comma-separated list, current key first', () => {
+    const cipher = AuthStateCipher.fromBase64(
+      `${NEW.toString('base64')}, ${OLD.toString('base64')}`,
+    );
+    expect(cipher.currentKeyId).toBe(authStateKeyId(NEW));
+    expect(cipher.decrypt(new AuthStateCipher(OLD).encrypt('x', row), row)).toBe('x');
   });
 });

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { ConfigError, emptyToUndefined, loadEnvConfig, maskUrl, toInt } from '@wagw/domain';
+import { parseAuthStateKey } from '../auth-state/auth-state.cipher.js';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
@@ -72,11 +73,20 @@ export class GatewayConfig {
   @IsString()
   WA_SIM_URL = 'ws://127.0.0.1:8090/ws';
 
-  /** 32 bytes, base64: encrypts WhatsApp auth state at rest. Required with DATABASE_URL. */
+  /** 32 bytes, base64: encrypts WhatsApp auth state at rest (one key; see AUTH_STATE_KEYS). */
   @Transform(emptyToUndefined)
   @IsOptional()
   @IsString()
   AUTH_STATE_KEY?: string = undefined;
+
+  /**
+   * Keys for WhatsApp auth state at rest, base64, comma-separated: the first encrypts, all
+   * decrypt (the previous ones while `npm run cli -- auth-state re-encrypt` rotates the rows).
+   */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @IsString()
+  AUTH_STATE_KEYS?: string = undefined;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
@@ -86,13 +96,21 @@ export { ConfigError as GatewayConfigError };
 
 export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   const config = loadEnvConfig(GatewayConfig, env, 'gateway configuration');
-  if (
-    config.AUTH_STATE_KEY !== undefined &&
-    Buffer.from(config.AUTH_STATE_KEY, 'base64').length !== 32
-  ) {
-    throw new ConfigError('AUTH_STATE_KEY must be 32 bytes, base64-encoded');
+  if (config.AUTH_STATE_KEY !== undefined && config.AUTH_STATE_KEYS !== undefined)
+    throw new ConfigError('set AUTH_STATE_KEYS or AUTH_STATE_KEY, not both');
+  try {
+    authStateKeys(config);
+  } catch (error) {
+    const name = config.AUTH_STATE_KEYS !== undefined ? 'AUTH_STATE_KEYS' : 'AUTH_STATE_KEY';
+    throw new ConfigError(`${name}: ${(error as Error).message} (32 bytes, base64-encoded)`);
   }
   return config;
+}
+
+/** The configured auth-state keys, current first; null when none is configured. */
+export function authStateKeys(config: GatewayConfig): Buffer[] | null {
+  const list = config.AUTH_STATE_KEYS ?? config.AUTH_STATE_KEY;
+  return list === undefined ? null : list.split(',').map(parseAuthStateKey);
 }
 
 /** What may be logged: no key material, no passwords inside URLs. */
@@ -102,5 +120,8 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
     DATABASE_URL: maskUrl(config.DATABASE_URL),
     NATS_URL: maskUrl(config.NATS_URL),
     AUTH_STATE_KEY: config.AUTH_STATE_KEY ? '***' : undefined,
+    AUTH_STATE_KEYS: config.AUTH_STATE_KEYS
+      ? config.AUTH_STATE_KEYS.split(',').map(() => '***')
+      : undefined,
   };
 }
