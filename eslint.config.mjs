@@ -38,6 +38,8 @@ export default tseslint.config(
               sourceTag: 'type:whatsapp',
               onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:wa-sim'],
             },
+            // An adapter implements the port; nothing but the gateway runtime picks one.
+            { sourceTag: 'type:whatsapp-adapter', onlyDependOnLibsWithTags: ['type:whatsapp'] },
             { sourceTag: 'type:messaging', onlyDependOnLibsWithTags: ['type:contracts'] },
             {
               sourceTag: 'type:gateway',
@@ -47,6 +49,7 @@ export default tseslint.config(
                 'type:contracts',
                 'type:messaging',
                 'type:whatsapp',
+                'type:whatsapp-adapter',
               ],
             },
             {

@@ -1,0 +1,35 @@
+import type { CacheStore } from '@whiskeysockets/baileys';
+import { LRUCache } from 'lru-cache';
+
+/**
+ * Baileys' `CacheStore` as a bounded LRU: Baileys' default (NodeCache) grows without limit
+ * within its TTL, and a gateway holds hundreds of sessions, each with its own caches.
+ */
+export class BoundedCacheStore implements CacheStore {
+  private readonly lru: LRUCache<string, { value: unknown }>;
+
+  constructor(options: { max: number; ttlMs: number }) {
+    this.lru = new LRUCache({ max: options.max, ttl: options.ttlMs });
+  }
+
+  get<T>(key: string): T | undefined {
+    // Boxed, so a cached `null` (a deleted key) is told apart from "not cached".
+    return this.lru.get(key)?.value as T | undefined;
+  }
+
+  set<T>(key: string, value: T): void {
+    this.lru.set(key, { value });
+  }
+
+  del(key: string): void {
+    this.lru.delete(key);
+  }
+
+  flushAll(): void {
+    this.lru.clear();
+  }
+
+  get size(): number {
+    return this.lru.size;
+  }
+}
