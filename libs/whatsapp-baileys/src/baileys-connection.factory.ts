@@ -1,0 +1,44 @@
+import type { WaConnection, WaConnectionFactory, WaConnectionOptions } from '@wagw/whatsapp';
+import type { Logger } from 'pino';
+import { BoundedCacheStore } from './auth/bounded-cache.store.js';
+import { BaileysConnection } from './baileys.connection.js';
+import { loadBaileys } from './baileys.module.js';
+
+export interface BaileysConnectionFactoryOptions {
+  /** The WhatsApp Web socket; undefined → the real WhatsApp network. */
+  waWebSocketUrl?: string;
+  connectTimeoutMs?: number;
+  keepAliveIntervalMs?: number;
+  logger: Logger;
+}
+
+/** The Baileys driver: one `BaileysConnection` per connect. */
+export class BaileysConnectionFactory implements WaConnectionFactory {
+  readonly driver = 'baileys';
+  /** Baileys' retry counters, outside any one socket, bounded for the whole process. */
+  private readonly retryCounters = new BoundedCacheStore({ max: 100_000, ttlMs: 60 * 60_000 });
+
+  constructor(private readonly options: BaileysConnectionFactoryOptions) {}
+
+  create(options: WaConnectionOptions): WaConnection {
+    return new BaileysConnection(options, {
+      waWebSocketUrl: this.options.waWebSocketUrl,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? 20_000,
+      keepAliveIntervalMs: this.options.keepAliveIntervalMs ?? 30_000,
+      logger: this.options.logger,
+      browser: ['WhatsApp Gateway', 'Chrome', '1.0.0'],
+      retryCounters: () => this.retryCounters,
+    });
+  }
+}
+
+/**
+ * Sandbox only: trust certificate chains issued under `publicKey` (base64, 32 bytes; the
+ * sim's `GET /sim/v1/root-key`) instead of WhatsApp's root. Process-wide; never called in
+ * `whatsapp` mode, which keeps Baileys' trust as shipped.
+ */
+export async function trustSandboxRootKey(publicKey: string): Promise<void> {
+  const key = Buffer.from(publicKey, 'base64');
+  if (key.length !== 32) throw new RangeError('the sandbox root key must be 32 bytes, base64');
+  (await loadBaileys()).WA_CERT_DETAILS.PUBLIC_KEY = key;
+}
