@@ -14,6 +14,7 @@ import {
   type CommandReply,
   type SessionRef,
 } from '@wagw/contracts';
+import { newId } from '@wagw/domain';
 import {
   CommandUnavailableError,
   createInProcessMessaging,
@@ -94,14 +95,20 @@ const track = (m: Messaging): Messaging => {
 };
 
 let eventCounter = 0;
-const event = (sessionId: string, id = `ev-${RUN}-${(eventCounter += 1)}`): AnyGatewayEvent => ({
-  id,
+/** Events name their session by a label (`s-order`); on the wire it is a ULID, as in production. */
+const sessionIds = new Map<string, string>();
+const sessionIdOf = (label: string): string => {
+  if (!sessionIds.has(label)) sessionIds.set(label, newId());
+  return sessionIds.get(label)!;
+};
+const event = (session: string): AnyGatewayEvent => ({
+  id: newId(),
   type: 'session.status',
   organizationId: 'org-1',
-  sessionId,
+  sessionId: sessionIdOf(session),
   occurredAt: Date.now(),
   data: { status: 'working', gatewayId: 'gw-a', reason: null },
-  fence: { gatewayId: 'gw-a', epoch: 1, seq: eventCounter },
+  fence: { gatewayId: 'gw-a', epoch: 1, seq: (eventCounter += 1) },
   state: {
     status: 'working',
     gatewayId: 'gw-a',

@@ -17,6 +17,10 @@ export interface Subjects {
   event(type: string): string;
   eventsWildcard: string;
   eventsStream: string;
+  /** Where a durable consumer moves an event it gave up on (see the README's dead letters). */
+  deadLetter(durableName: string): string;
+  deadLettersWildcard: string;
+  deadLettersStream: string;
 }
 
 const SAFE_TOKEN = /^[A-Za-z0-9_-]+$/;
@@ -32,6 +36,12 @@ export function subjects(prefix: string = DEFAULT_NATS_PREFIX): Subjects {
     event: (type) => `${prefix}.v1.events.${type}`,
     eventsWildcard: `${prefix}.v1.events.>`,
     eventsStream: `${prefix.toUpperCase().replace(/-/g, '_')}_EVENTS`,
+    deadLetter: (durableName) => {
+      if (!SAFE_TOKEN.test(durableName)) throw new Error(`invalid durable name: ${durableName}`);
+      return `${prefix}.v1.dead.${durableName}`;
+    },
+    deadLettersWildcard: `${prefix}.v1.dead.>`,
+    deadLettersStream: `${prefix.toUpperCase().replace(/-/g, '_')}_DEAD_LETTERS`,
   };
 }
 
