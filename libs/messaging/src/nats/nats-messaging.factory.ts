@@ -1,7 +1,12 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Messaging } from '../messaging.types.js';
 import type { MessagingLogger } from '../shared/messaging.logger.js';
-import { ensureEventsStream, type EventsStreamOptions } from './events-stream.setup.js';
+import {
+  ensureDeadLetterStream,
+  ensureEventsStream,
+  type DeadLetterStreamOptions,
+  type EventsStreamOptions,
+} from './events-stream.setup.js';
 import {
   JetStreamEventConsumer,
   type JetStreamEventConsumerOptions,
@@ -21,11 +26,15 @@ export interface NatsMessagingOptions {
   /** Process name (e.g. `api-<host>`, `gateway-<id>`); connections are named after it. */
   name: string;
   stream?: Omit<EventsStreamOptions, 'connection' | 'prefix'>;
+  deadLetterStream?: Omit<DeadLetterStreamOptions, 'connection' | 'prefix'>;
   publisher?: Pick<
     JetStreamEventPublisherOptions,
     'publishTimeoutMs' | 'retry' | 'highWaterMark' | 'closeTimeoutMs'
   >;
-  consumer?: Pick<JetStreamEventConsumerOptions, 'ackWaitMs' | 'redelivery' | 'maxAckPending'>;
+  consumer?: Pick<
+    JetStreamEventConsumerOptions,
+    'ackWaitMs' | 'redelivery' | 'maxAckPending' | 'maxDeliveries'
+  >;
   /** How long closing the command server lets in-flight handlers finish; default 10 s. */
   gracePeriodMs?: number;
   logger?: MessagingLogger;
@@ -53,7 +62,16 @@ export function createNatsMessaging(options: NatsMessagingOptions): Messaging {
     logger,
   });
   const publisher = new JetStreamEventPublisher({ ...options.publisher, ...shared });
-  const consumer = new JetStreamEventConsumer({ ...options.consumer, ...shared });
+  const consumer = new JetStreamEventConsumer({
+    ...options.consumer,
+    ...shared,
+    ensureDeadLetterStream: (connection) =>
+      ensureDeadLetterStream({
+        ...options.deadLetterStream,
+        connection,
+        ...(prefix ? { prefix } : {}),
+      }),
+  });
 
   return {
     commands,
