@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger, onShutdownSignal } from '@wagw/domain';
+import { createLogger, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
 import { loadGatewayConfig } from '@wagw/gateway';
 import {
   createInProcessMessaging,
@@ -18,13 +18,19 @@ import { type EmbeddedFleet, startEmbeddedFleet } from './embedded/embedded-flee
 
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 
-/** NATS + JetStream when NATS_URL is set; else the in-process broker (same contracts). */
+/**
+ * NATS + JetStream when NATS_URL is set (with its credentials and TLS, as the `api` role; with
+ * `--embedded-gateway` the same identity also serves the gateway's subjects); else the
+ * in-process broker (same contracts).
+ */
 function createMessaging(config: ApiConfig, logger: Logger): Messaging {
-  return config.NATS_URL
+  const nats = resolveNatsSettings(config);
+  return nats
     ? createNatsMessaging({
-        servers: config.NATS_URL,
+        ...nats,
         prefix: config.NATS_PREFIX,
         name: `api-${hostname()}`,
+        role: 'api',
         logger,
       })
     : createInProcessMessaging(new InProcessBroker(), { logger });

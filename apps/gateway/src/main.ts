@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { hostname } from 'node:os';
-import { createLogger, onShutdownSignal } from '@wagw/domain';
+import { createLogger, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
 import {
   createGatewayRuntime,
   describeGatewayConfig,
@@ -16,7 +16,8 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger(config.LOG_LEVEL, 'gateway');
-  if (!config.DATABASE_URL || !config.NATS_URL || !config.AUTH_STATE_KEY) {
+  const nats = resolveNatsSettings(config);
+  if (!config.DATABASE_URL || !nats || !config.AUTH_STATE_KEY) {
     throw new Error(
       'a standalone gateway needs DATABASE_URL, NATS_URL and AUTH_STATE_KEY (npm start embeds one instead)',
     );
@@ -29,9 +30,10 @@ async function main(): Promise<void> {
     applicationName: `wagw-gateway-${config.GATEWAY_ID}`,
   }).initialize();
   const messaging = createNatsMessaging({
-    servers: config.NATS_URL,
+    ...nats,
     prefix: config.NATS_PREFIX,
     name: `gateway-${config.GATEWAY_ID}-${hostname()}`,
+    role: 'gateway',
     logger,
   });
   const runtime = createGatewayRuntime({

@@ -21,7 +21,15 @@ export interface Subjects {
   deadLetter(durableName: string): string;
   deadLettersWildcard: string;
   deadLettersStream: string;
+  /**
+   * Reply subjects of a role's processes (`_INBOX.<prefix>.<role>`): the server's permissions
+   * give each role its own inbox (deploy/nats/nats-server.conf), so none reads another's replies.
+   */
+  inbox(role: NatsRole): string;
 }
+
+/** Who connects to NATS; each role gets its own credentials and permissions. */
+export type NatsRole = 'api' | 'gateway';
 
 const SAFE_TOKEN = /^[A-Za-z0-9_-]+$/;
 
@@ -42,6 +50,7 @@ export function subjects(prefix: string = DEFAULT_NATS_PREFIX): Subjects {
     },
     deadLettersWildcard: `${prefix}.v1.dead.>`,
     deadLettersStream: `${prefix.toUpperCase().replace(/-/g, '_')}_DEAD_LETTERS`,
+    inbox: (role) => `_INBOX.${prefix}.${role}`,
   };
 }
 

@@ -1,5 +1,14 @@
 import { hostname } from 'node:os';
-import { ConfigError, emptyToUndefined, loadEnvConfig, maskUrl, toInt } from '@wagw/domain';
+import {
+  ConfigError,
+  emptyToUndefined,
+  loadEnvConfig,
+  maskNatsUrl,
+  maskUrl,
+  NatsSettings,
+  resolveNatsSettings,
+  toInt,
+} from '@wagw/domain';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
@@ -13,7 +22,7 @@ export const defaultGatewayId = (): string =>
  * Configuration of a gateway worker, validated once at start. The standalone gateway
  * (`apps/gateway`) and the embedded one inside `npm start` read it the same way.
  */
-export class GatewayConfig {
+export class GatewayConfig extends NatsSettings {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
     message: 'GATEWAY_ID may hold letters, digits, - and _ (1-64)',
   })
@@ -56,15 +65,6 @@ export class GatewayConfig {
   @Max(3_600_000)
   DB_STATEMENT_TIMEOUT_MS = 30_000;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  NATS_URL?: string = undefined;
-
-  @Matches(/^[A-Za-z0-9_-]+$/)
-  NATS_PREFIX = 'wagw';
-
   /** `simulated` (the wa-sim network); `baileys` arrives with the Baileys adapter. */
   @IsIn(['simulated'])
   WA_DRIVER = 'simulated';
@@ -92,6 +92,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   ) {
     throw new ConfigError('AUTH_STATE_KEY must be 32 bytes, base64-encoded');
   }
+  resolveNatsSettings(config);
   return config;
 }
 
@@ -100,7 +101,7 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
   return {
     ...config,
     DATABASE_URL: maskUrl(config.DATABASE_URL),
-    NATS_URL: maskUrl(config.NATS_URL),
+    NATS_URL: maskNatsUrl(config.NATS_URL),
     AUTH_STATE_KEY: config.AUTH_STATE_KEY ? '***' : undefined,
   };
 }

@@ -1,4 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node';
+import { DEFAULT_NATS_PREFIX, subjects, type NatsRole } from '@wagw/contracts';
 import type { Messaging } from '../messaging.types.js';
 import type { MessagingLogger } from '../shared/messaging.logger.js';
 import {
@@ -18,13 +19,18 @@ import {
 import { LazyNatsConnection } from './lazy-nats.connection.js';
 import { NatsCommandClient } from './nats-command.client.js';
 import { NatsCommandServer } from './nats-command.server.js';
+import type { NatsEndpoint } from './nats-connection.options.js';
 
-export interface NatsMessagingOptions {
-  servers: string | string[];
+export interface NatsMessagingOptions extends Omit<NatsEndpoint, 'name' | 'inboxPrefix'> {
   /** NATS_PREFIX; default `wagw`. */
   prefix?: string;
   /** Process name (e.g. `api-<host>`, `gateway-<id>`); connections are named after it. */
   name: string;
+  /**
+   * Whose permissions this process runs with: its replies then arrive on that role's inbox
+   * (`_INBOX.<prefix>.<role>`). Unset: NATS's default `_INBOX`.
+   */
+  role?: NatsRole;
   stream?: Omit<EventsStreamOptions, 'connection' | 'prefix'>;
   deadLetterStream?: Omit<DeadLetterStreamOptions, 'connection' | 'prefix'>;
   publisher?: Pick<
@@ -47,15 +53,26 @@ export interface NatsMessagingOptions {
  * whichever of publisher and consumer touches NATS first, and again if it disappears.
  */
 export function createNatsMessaging(options: NatsMessagingOptions): Messaging {
-  const { servers, prefix, name, logger } = options;
-  const events = new LazyNatsConnection({ servers, name: `${name}-events` });
+  const { servers, prefix, name, logger, role } = options;
+  const { user, pass, token, credsFile, nkeySeedFile, tls } = options;
+  const endpoint: NatsEndpoint = {
+    servers,
+    user,
+    pass,
+    token,
+    credsFile,
+    nkeySeedFile,
+    tls,
+    ...(role ? { inboxPrefix: subjects(prefix ?? DEFAULT_NATS_PREFIX).inbox(role) } : {}),
+  };
+  const events = new LazyNatsConnection({ ...endpoint, name: `${name}-events` });
   const ensureStream = (connection: NatsConnection) =>
     ensureEventsStream({ ...options.stream, connection, ...(prefix ? { prefix } : {}) });
   const shared = { connection: () => events.get(), ensureStream, prefix, logger };
 
-  const commands = new NatsCommandClient({ servers, prefix, name: `${name}-commands` });
+  const commands = new NatsCommandClient({ ...endpoint, prefix, name: `${name}-commands` });
   const server = new NatsCommandServer({
-    servers,
+    ...endpoint,
     prefix,
     name: `${name}-server`,
     gracePeriodMs: options.gracePeriodMs,
