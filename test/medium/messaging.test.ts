@@ -1,7 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -30,7 +26,8 @@ import {
   type Messaging,
 } from '@wagw/messaging';
 import { lastValueFrom, timeout } from 'rxjs';
-import { freePort, waitFor } from '../support/processes.js';
+import { ThrowawayNats } from '../support/nats-server.js';
+import { waitFor } from '../support/processes.js';
 
 /**
  * The messaging ports' behaviour, once per transport: NATS (Nest's NATS transport + JetStream
@@ -612,44 +609,19 @@ describe('NATS specifics', () => {
   });
 
   describe('against a throwaway nats-server', () => {
-    let port: number;
-    let storeDir: string;
-    let server: ChildProcess | null = null;
-    const url = () => `nats://127.0.0.1:${port}`;
+    let server: ThrowawayNats;
+    const url = () => server.url;
     const prefix = `${RUN}x`;
-
-    const startServer = async () => {
-      const child = spawn(
-        '/usr/sbin/nats-server',
-        ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-        {
-          stdio: 'ignore',
-        },
-      );
-      server = child;
-      await waitFor('nats-server listening', async () => {
-        const nc = await connect({ servers: url(), reconnect: false }).catch(() => null);
-        await nc?.close();
-        return nc !== null;
-      });
-    };
-    const stopServer = async () => {
-      const child = server;
-      server = null;
-      if (!child || child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    };
+    const startServer = () => server.start();
+    const stopServer = () => server.stop();
 
     beforeAll(async () => {
-      port = await freePort();
-      storeDir = mkdtempSync(join(tmpdir(), 'wagw-nats-'));
+      server = await ThrowawayNats.start();
+      await server.stop();
     });
 
     afterAll(async () => {
-      await stopServer();
-      rmSync(storeDir, { recursive: true, force: true });
+      await server?.remove();
     });
 
     it('queues events while NATS is unreachable, delivers them once it is up, and keeps consuming across a restart', async () => {
@@ -662,6 +634,7 @@ describe('NATS specifics', () => {
         prefix,
         retry: { baseMs: 50, capMs: 300 },
         publishTimeoutMs: 1_000,
+        highWaterMark: 3,
         logger: silentMessagingLogger,
       });
       const consumerConnection = new LazyNatsConnection({ servers: url(), name: 'test-api' });
@@ -677,11 +650,13 @@ describe('NATS specifics', () => {
         for (const e of before) publisher.publish(e);
         await sleep(300);
         expect(publisher.pending).toBe(3);
+        expect(publisher.backlogged).toBe(true);
         await expect(publisher.flush(100)).rejects.toThrow(/timed out/);
 
         await startServer();
         await publisher.flush(8_000);
         expect(publisher.pending).toBe(0);
+        expect(publisher.backlogged).toBe(false);
 
         const received: string[] = [];
         await consumer.consume('fold', (e) => {

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
-import { loadGatewayConfig } from '@wagw/gateway';
+import { type GatewayConfig, loadGatewayConfig } from '@wagw/gateway';
 import {
   createInProcessMessaging,
   createNatsMessaging,
@@ -23,7 +23,11 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
  * `--embedded-gateway` the same identity also serves the gateway's subjects); else the
  * in-process broker (same contracts).
  */
-function createMessaging(config: ApiConfig, logger: Logger): Messaging {
+function createMessaging(
+  config: ApiConfig,
+  gateway: GatewayConfig | null,
+  logger: Logger,
+): Messaging {
   const nats = resolveNatsSettings(config);
   return nats
     ? createNatsMessaging({
@@ -31,6 +35,7 @@ function createMessaging(config: ApiConfig, logger: Logger): Messaging {
         prefix: config.NATS_PREFIX,
         name: `api-${hostname()}`,
         role: 'api',
+        ...(gateway ? { publisher: { highWaterMark: gateway.EVENTS_HIGH_WATER_MARK } } : {}),
         logger,
       })
     : createInProcessMessaging(new InProcessBroker(), { logger });
@@ -58,10 +63,11 @@ async function main(): Promise<void> {
   });
   if (db.embedded)
     logger.info({ dataDir: config.DATA_DIR }, 'embedded database ready (migrations applied)');
-  const messaging = createMessaging(config, logger);
+  const messaging = createMessaging(config, gatewayConfig, logger);
   const app = await createApp(config, db.dataSource, logger, {
     commands: messaging.commands,
     consumer: messaging.consumer,
+    ...(config.NATS_URL ? { nats: messaging } : {}),
   });
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ url: await app.getUrl() }, 'API listening');

@@ -34,6 +34,7 @@ async function main(): Promise<void> {
     prefix: config.NATS_PREFIX,
     name: `gateway-${config.GATEWAY_ID}-${hostname()}`,
     role: 'gateway',
+    publisher: { highWaterMark: config.EVENTS_HIGH_WATER_MARK },
     logger,
   });
   const runtime = createGatewayRuntime({
@@ -47,6 +48,8 @@ async function main(): Promise<void> {
   const ops = new OpsServer(runtime.metrics.registry, [
     { name: 'database', check: async () => (await dataSource.query('SELECT 1')) !== undefined },
     { name: 'leases', check: () => Promise.resolve(runtime.worker.ready) },
+    // NATS down or too slow: events pile up, and the worker takes no new session meanwhile.
+    { name: 'events', check: () => Promise.resolve(!messaging.publisher.backlogged) },
   ]);
   await runtime.worker.start();
   const port = await ops.listen(config.GATEWAY_OPS_PORT);

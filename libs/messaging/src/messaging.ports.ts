@@ -63,6 +63,11 @@ export interface EventPublisher {
   flush(timeoutMs: number): Promise<void>;
   /** Events not yet durable (for metrics and readiness). */
   readonly pending: number;
+  /**
+   * The backlog reached the high-water mark and has not yet fallen under half of it: readiness
+   * fails and the gateway takes no new sessions meanwhile (their events would only pile up).
+   */
+  readonly backlogged: boolean;
   close(): Promise<void>;
 }
 

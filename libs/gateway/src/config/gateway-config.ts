@@ -65,6 +65,16 @@ export class GatewayConfig extends NatsSettings {
   @Max(3_600_000)
   DB_STATEMENT_TIMEOUT_MS = 30_000;
 
+  /**
+   * Unpublished events (NATS down or slow) at which `/readyz` fails and the worker claims no
+   * new session, until the backlog is under half of it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  EVENTS_HIGH_WATER_MARK = 10_000;
+
   /** `simulated` (the wa-sim network); `baileys` arrives with the Baileys adapter. */
   @IsIn(['simulated'])
   WA_DRIVER = 'simulated';

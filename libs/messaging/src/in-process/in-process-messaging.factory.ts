@@ -32,6 +32,7 @@ export function createInProcessMessaging(
     server,
     publisher,
     consumer,
+    connected: true,
     close: async () => {
       await server.close();
       await publisher.close();

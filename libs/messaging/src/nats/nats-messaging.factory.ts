@@ -95,6 +95,9 @@ export function createNatsMessaging(options: NatsMessagingOptions): Messaging {
     server,
     publisher,
     consumer,
+    get connected() {
+      return [events.isUp, commands.isUp, server.isUp].every((up) => up !== false);
+    },
     close: async () => {
       // Handlers still running may publish: stop serving before the publisher's last flush.
       await server.close();
