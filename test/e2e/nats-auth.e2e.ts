@@ -11,12 +11,13 @@ import {
   nkeys,
   type NodeConnectionOptions,
 } from '@nats-io/transport-node';
-import { subjects, type AnyGatewayEvent } from '@wagw/contracts';
+import { subjects, type EventFence } from '@wagw/contracts';
 import { newId } from '@wagw/domain';
 import pg from 'pg';
 import { call } from '../support/api-process.js';
 import { EmbeddedFleet } from '../support/embedded-fleet.js';
 import { Fleet, type PairedSession, pairSessions } from '../support/fleet.js';
+import { statusEvent } from '../support/gateway-events.js';
 import { NatsOperator } from '../support/nats-operator.js';
 import { ThrowawayNats } from '../support/nats-server.js';
 import { REPO_ROOT, runNode, waitFor } from '../support/processes.js';
@@ -167,30 +168,11 @@ describe('NATS with per-role credentials and permissions', () => {
     const js = jetstream(await as('gateway'));
     const forge = async (
       sessionId: string,
-      fence: { gatewayId: string; epoch: number; seq: number },
+      fence: EventFence,
       organizationId: string,
     ): Promise<void> => {
-      const state = {
-        status: 'working' as const,
-        gatewayId: fence.gatewayId,
-        reason: null,
-        phoneNumber: '19999999999',
-        waJid: '19999999999@s.whatsapp.net',
-        waLid: null,
-        qr: null,
-        qrExpiresAt: null,
-        lastConnectedAt: Date.now(),
-      };
-      const event: AnyGatewayEvent = {
-        id: newId(),
-        type: 'session.status',
-        organizationId,
-        sessionId,
-        occurredAt: Date.now(),
-        data: { status: 'working', gatewayId: fence.gatewayId, reason: null },
-        fence,
-        state,
-      };
+      const phoneNumber = '19999999999';
+      const event = statusEvent({ organizationId, sessionId, fence, state: { phoneNumber } });
       await js.publish(S.event(event.type), JSON.stringify(event));
     };
     const before = new Map<string, Row>();

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { subjects } from '@wagw/contracts';
+import { subjects, type AnyGatewayEvent } from '@wagw/contracts';
 import { newId } from '@wagw/domain';
 import { call } from '../support/api-process.js';
 import { Fleet } from '../support/fleet.js';
+import { statusEvent } from '../support/gateway-events.js';
 import { waitFor } from '../support/processes.js';
 
 /**
@@ -14,28 +15,12 @@ import { waitFor } from '../support/processes.js';
  */
 
 /** An event that looks right to a shallow check; `epoch: 1.5` fails the fold's bigint cast. */
-function poison(n: number): Record<string, unknown> {
-  return {
-    id: newId(),
-    type: 'session.status',
+const poison = (n: number): AnyGatewayEvent =>
+  statusEvent({
     organizationId: 'org_poison',
     sessionId: newId(),
-    occurredAt: Date.now(),
-    data: { status: 'working', gatewayId: 'gw-a', reason: null },
     fence: { gatewayId: 'gw-a', epoch: 1.5, seq: n },
-    state: {
-      status: 'working',
-      gatewayId: 'gw-a',
-      reason: null,
-      phoneNumber: '6281234567890',
-      waJid: '6281234567890@s.whatsapp.net',
-      waLid: null,
-      qr: null,
-      qrExpiresAt: null,
-      lastConnectedAt: Date.now(),
-    },
-  };
-}
+  });
 
 describe('poison events', () => {
   const fleet = new Fleet();

@@ -26,6 +26,7 @@ import {
   type Messaging,
 } from '@wagw/messaging';
 import { lastValueFrom, timeout } from 'rxjs';
+import { statusEvent } from '../support/gateway-events.js';
 import { ThrowawayNats } from '../support/nats-server.js';
 import { waitFor } from '../support/processes.js';
 
@@ -172,26 +173,12 @@ const sessionIdOf = (label: string): string => {
   if (!sessionIds.has(label)) sessionIds.set(label, newId());
   return sessionIds.get(label)!;
 };
-const event = (session: string): AnyGatewayEvent => ({
-  id: newId(),
-  type: 'session.status',
-  organizationId: 'org-1',
-  sessionId: sessionIdOf(session),
-  occurredAt: Date.now(),
-  data: { status: 'working', gatewayId: 'gw-a', reason: null },
-  fence: { gatewayId: 'gw-a', epoch: 1, seq: (eventCounter += 1) },
-  state: {
-    status: 'working',
-    gatewayId: 'gw-a',
-    reason: null,
-    phoneNumber: '6281234567890',
-    waJid: '6281234567890@s.whatsapp.net',
-    waLid: null,
-    qr: null,
-    qrExpiresAt: null,
-    lastConnectedAt: Date.now(),
-  },
-});
+const event = (session: string): AnyGatewayEvent =>
+  statusEvent({
+    organizationId: 'org-1',
+    sessionId: sessionIdOf(session),
+    fence: { gatewayId: 'gw-a', epoch: 1, seq: (eventCounter += 1) },
+  });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const until = (what: string, probe: () => boolean, timeoutMs = 5_000) =>

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { AnyGatewayEvent, SessionState } from '@wagw/contracts';
+import type { AnyGatewayEvent, EventFence, SessionState } from '@wagw/contracts';
 import { newId } from '@wagw/domain';
 import { type LeaseOwner, LeaseRepository } from '@wagw/gateway';
 import { PoisonEventError } from '@wagw/messaging';
@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import { FoldBatcher } from '../../apps/api/src/events/fold-batcher.js';
 import { isDataError } from '../../apps/api/src/events/session-events.folder.js';
 import { SessionFoldRepository } from '../../apps/api/src/sessions/session-fold.repository.js';
+import { statusEvent } from '../support/gateway-events.js';
 import { newOrganizationId, newSession } from '../support/session-factory.js';
 
 /**
@@ -56,37 +57,12 @@ describe('SessionFoldRepository', () => {
       )
     )[0]!;
 
-  const state = (overrides: Partial<SessionState>): SessionState => ({
-    status: 'working',
-    gatewayId: null,
-    reason: null,
-    phoneNumber: null,
-    waJid: null,
-    waLid: null,
-    qr: null,
-    qrExpiresAt: null,
-    lastConnectedAt: null,
-    ...overrides,
-  });
-
-  const statusEvent = (
-    org: string,
+  const event = (
+    organizationId: string,
     sessionId: string,
-    fence: { gatewayId: string; epoch: number; seq: number },
-    overrides: Partial<SessionState> = {},
-  ): AnyGatewayEvent => {
-    const s = state({ gatewayId: fence.gatewayId, ...overrides });
-    return {
-      id: newId(),
-      type: 'session.status',
-      organizationId: org,
-      sessionId,
-      occurredAt: Date.now(),
-      data: { status: s.status, gatewayId: s.gatewayId, reason: s.reason },
-      fence,
-      state: s,
-    };
-  };
+    fence: EventFence,
+    state: Partial<SessionState> = {},
+  ): AnyGatewayEvent => statusEvent({ organizationId, sessionId, fence, state });
 
   /** A running session claimed by a fresh worker, as the fleet would. */
   async function claimed(): Promise<{ org: string; id: string; owner: LeaseOwner; epoch: number }> {
@@ -101,20 +77,13 @@ describe('SessionFoldRepository', () => {
   it('folds the holder’s events, also its last ones after it released the lease', async () => {
     const { org, id, owner, epoch } = await claimed();
     const holder = owner.gatewayId;
-    const working = statusEvent(
-      org,
-      id,
-      { gatewayId: holder, epoch, seq: 1 },
-      {
-        phoneNumber: '6281234567890',
-      },
-    );
+    const working = event(org, id, { gatewayId: holder, epoch, seq: 1 });
     expect(await fold.apply([working])).toBe(1);
     expect(await read(id)).toMatchObject({ status: 'working', gateway_id: holder });
 
     // Stop: the worker releases, and its `stopped` event is folded after that.
     expect(await leases.release(owner, id, epoch, { stopDesired: true })).toBe(true);
-    const stopped = statusEvent(
+    const stopped = event(
       org,
       id,
       { gatewayId: holder, epoch, seq: 2 },
@@ -131,7 +100,7 @@ describe('SessionFoldRepository', () => {
   it('ignores an event from any other gateway, held or released, whatever its epoch and seq', async () => {
     const { org, id, owner, epoch } = await claimed();
     const forged = (seq: number) =>
-      statusEvent(org, id, { gatewayId: 'gw-evil', epoch, seq }, { phoneNumber: '19999999999' });
+      event(org, id, { gatewayId: 'gw-evil', epoch, seq }, { phoneNumber: '19999999999' });
 
     expect(await fold.apply([forged(1)])).toBe(0);
     expect(await read(id)).toMatchObject({ status: 'starting', phone_number: null });
@@ -145,8 +114,8 @@ describe('SessionFoldRepository', () => {
   it('ignores the holder’s gateway id on another organization’s event or another epoch', async () => {
     const { org, id, owner, epoch } = await claimed();
     const holder = owner.gatewayId;
-    const otherOrg = statusEvent(newOrganizationId(), id, { gatewayId: holder, epoch, seq: 1 });
-    const otherEpoch = statusEvent(org, id, { gatewayId: holder, epoch: epoch + 1, seq: 1 });
+    const otherOrg = event(newOrganizationId(), id, { gatewayId: holder, epoch, seq: 1 });
+    const otherEpoch = event(org, id, { gatewayId: holder, epoch: epoch + 1, seq: 1 });
     expect(await fold.apply([otherOrg])).toBe(0);
     expect(await fold.apply([otherEpoch])).toBe(0);
     expect((await read(id)).status).toBe('starting');
@@ -156,9 +125,9 @@ describe('SessionFoldRepository', () => {
     const a = await claimed();
     const b = await claimed();
     const good = (c: typeof a) =>
-      statusEvent(c.org, c.id, { gatewayId: c.owner.gatewayId, epoch: c.epoch, seq: 1 });
+      event(c.org, c.id, { gatewayId: c.owner.gatewayId, epoch: c.epoch, seq: 1 });
     // What a shallow check let through (the strict boundary now refuses it before the fold).
-    const bad = statusEvent(a.org, newId(), { gatewayId: a.owner.gatewayId, epoch: 1.5, seq: 1 });
+    const bad = event(a.org, newId(), { gatewayId: a.owner.gatewayId, epoch: 1.5, seq: 1 });
 
     const failure = await fold.apply([bad]).then(
       () => null,
