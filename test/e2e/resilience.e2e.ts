@@ -1,10 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import pg from 'pg';
 import { type ApiProcess, call, startApiProcess } from '../support/api-process.js';
 import {
@@ -14,7 +8,8 @@ import {
   simPost,
   type SimProcess,
 } from '../support/fleet.js';
-import { freePort, waitFor } from '../support/processes.js';
+import { ThrowawayNats } from '../support/nats-server.js';
+import { waitFor } from '../support/processes.js';
 
 /**
  * Correctness does not depend on NATS or on the API being up: desired state and leases live in
@@ -79,58 +74,6 @@ async function pairThree(
 function openDb(fleet: Fleet): Promise<pg.Client> {
   const db = new pg.Client({ connectionString: fleet.db.url });
   return db.connect().then(() => db);
-}
-
-/** A throwaway JetStream-enabled nats-server that can be stopped and started again on the same port and store. */
-class ThrowawayNats {
-  private child: ChildProcess | null = null;
-  readonly storeDir = mkdtempSync(join(tmpdir(), 'wagw-nats-'));
-
-  private constructor(readonly port: number) {}
-
-  static async start(): Promise<ThrowawayNats> {
-    const nats = new ThrowawayNats(await freePort());
-    await nats.start();
-    return nats;
-  }
-
-  get url(): string {
-    return `nats://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const child = spawn(
-      '/usr/sbin/nats-server',
-      ['-js', '-a', '127.0.0.1', '-p', String(this.port), '-sd', this.storeDir],
-      {
-        stdio: 'ignore',
-      },
-    );
-    this.child = child;
-    await waitFor('nats-server with JetStream ready', async () => {
-      if (child.exitCode !== null) throw new Error(`nats-server exited with ${child.exitCode}`);
-      const nc = await connect({ servers: this.url, reconnect: false, timeout: 500 });
-      try {
-        return (await (await jetstreamManager(nc)).getAccountInfo()) !== undefined;
-      } finally {
-        await nc.close();
-      }
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    this.child = null;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    await exited;
-  }
-
-  async remove(): Promise<void> {
-    await this.stop();
-    rmSync(this.storeDir, { recursive: true, force: true });
-  }
 }
 
 describe('a lost command, and an API restart, lose nothing', () => {

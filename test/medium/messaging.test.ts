@@ -1,10 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Logger } from '@nestjs/common';
 import { ClientNats } from '@nestjs/microservices';
 import {
@@ -14,6 +10,7 @@ import {
   type CommandReply,
   type SessionRef,
 } from '@wagw/contracts';
+import { newId } from '@wagw/domain';
 import {
   CommandUnavailableError,
   createInProcessMessaging,
@@ -24,11 +21,14 @@ import {
   JetStreamEventConsumer,
   JetStreamEventPublisher,
   LazyNatsConnection,
+  PoisonEventError,
   silentMessagingLogger,
   type Messaging,
 } from '@wagw/messaging';
 import { lastValueFrom, timeout } from 'rxjs';
-import { freePort, waitFor } from '../support/processes.js';
+import { statusEvent } from '../support/gateway-events.js';
+import { ThrowawayNats } from '../support/nats-server.js';
+import { waitFor } from '../support/processes.js';
 
 /**
  * The messaging ports' behaviour, once per transport: NATS (Nest's NATS transport + JetStream
@@ -42,17 +42,53 @@ const FAST_REDELIVERY = { baseMs: 50, capMs: 200 };
 const usedPrefixes: string[] = [];
 let prefixCounter = 0;
 
+/** A dead letter as a test compares it, whichever transport stored it. */
+interface DeadLetterView {
+  durable: string;
+  reason: string;
+  deliveries: number;
+  /** The stored message, parsed back (malformed ones may not parse: then the raw text). */
+  body: unknown;
+}
+
+interface World {
+  replica(name: string): Messaging;
+  /** Puts a raw message on the event stream, as any client of NATS could. */
+  publishRaw(type: string, data: string): Promise<void>;
+  deadLetters(): Promise<DeadLetterView[]>;
+}
+
 interface Transport {
   name: string;
   /** A fresh, isolated world: replicas created by `replica()` share it. */
-  world(): { replica(name: string): Messaging };
+  world(): World;
 }
+
+/** Redeliveries are quick in these tests; a handler that keeps failing gives up at the 4th. */
+const MAX_DELIVERIES = 4;
+
+const parseBody = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+};
 
 const natsTransport: Transport = {
   name: 'nats',
   world() {
     const prefix = `${RUN}n${(prefixCounter += 1)}`;
     usedPrefixes.push(prefix);
+    const s = subjects(prefix);
+    const withConnection = async <T>(use: (nc: NatsConnection) => Promise<T>): Promise<T> => {
+      const nc = await connect({ servers: NATS_URL });
+      try {
+        return await use(nc);
+      } finally {
+        await nc.close();
+      }
+    };
     return {
       replica: (name) =>
         track(
@@ -60,12 +96,35 @@ const natsTransport: Transport = {
             servers: NATS_URL,
             prefix,
             name,
-            consumer: { redelivery: FAST_REDELIVERY },
+            consumer: { redelivery: FAST_REDELIVERY, maxDeliveries: MAX_DELIVERIES },
             publisher: { retry: { baseMs: 20, capMs: 200 } },
             gracePeriodMs: 2_000,
             logger: silentMessagingLogger,
           }),
         ),
+      publishRaw: (type, data) =>
+        withConnection(async (nc) => {
+          await ensureEventsStream({ connection: nc, prefix });
+          await jetstream(nc).publish(s.event(type), data);
+        }),
+      deadLetters: () =>
+        withConnection(async (nc) => {
+          const jsm = await jetstreamManager(nc);
+          const info = await jsm.streams.info(s.deadLettersStream).catch(() => null);
+          if (!info) return [];
+          const letters: DeadLetterView[] = [];
+          for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+            const m = await jsm.streams.getMessage(s.deadLettersStream, { seq });
+            if (!m) continue;
+            letters.push({
+              durable: m.header.get('Wagw-Durable'),
+              reason: m.header.get('Wagw-Reason'),
+              deliveries: Number(m.header.get('Wagw-Deliveries')),
+              body: parseBody(m.string()),
+            });
+          }
+          return letters;
+        }),
     };
   },
 };
@@ -79,9 +138,23 @@ const inProcessTransport: Transport = {
         track(
           createInProcessMessaging(broker, {
             redelivery: FAST_REDELIVERY,
+            maxDeliveries: MAX_DELIVERIES,
             gracePeriodMs: 2_000,
             logger: silentMessagingLogger,
           }),
+        ),
+      publishRaw: (_type, data) => {
+        broker.append(newId(), data);
+        return Promise.resolve();
+      },
+      deadLetters: () =>
+        Promise.resolve(
+          broker.deadLetters.map((d) => ({
+            durable: d.durable,
+            reason: d.reason,
+            deliveries: d.deliveries,
+            body: parseBody(d.data),
+          })),
         ),
     };
   },
@@ -94,26 +167,18 @@ const track = (m: Messaging): Messaging => {
 };
 
 let eventCounter = 0;
-const event = (sessionId: string, id = `ev-${RUN}-${(eventCounter += 1)}`): AnyGatewayEvent => ({
-  id,
-  type: 'session.status',
-  organizationId: 'org-1',
-  sessionId,
-  occurredAt: Date.now(),
-  data: { status: 'working', gatewayId: 'gw-a', reason: null },
-  fence: { gatewayId: 'gw-a', epoch: 1, seq: eventCounter },
-  state: {
-    status: 'working',
-    gatewayId: 'gw-a',
-    reason: null,
-    phoneNumber: '6281234567890',
-    waJid: '6281234567890@s.whatsapp.net',
-    waLid: null,
-    qr: null,
-    qrExpiresAt: null,
-    lastConnectedAt: Date.now(),
-  },
-});
+/** Events name their session by a label (`s-order`); on the wire it is a ULID, as in production. */
+const sessionIds = new Map<string, string>();
+const sessionIdOf = (label: string): string => {
+  if (!sessionIds.has(label)) sessionIds.set(label, newId());
+  return sessionIds.get(label)!;
+};
+const event = (session: string): AnyGatewayEvent =>
+  statusEvent({
+    organizationId: 'org-1',
+    sessionId: sessionIdOf(session),
+    fence: { gatewayId: 'gw-a', epoch: 1, seq: (eventCounter += 1) },
+  });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const until = (what: string, probe: () => boolean, timeoutMs = 5_000) =>
@@ -142,6 +207,7 @@ afterAll(async () => {
     const jsm = await jetstreamManager(nc);
     for (const prefix of usedPrefixes) {
       await jsm.streams.delete(subjects(prefix).eventsStream).catch(() => false);
+      await jsm.streams.delete(subjects(prefix).deadLettersStream).catch(() => false);
     }
   } finally {
     await nc.close();
@@ -382,6 +448,79 @@ describe.each([natsTransport, inProcessTransport])('messaging over $name', (tran
       expect(attempts.filter((id) => id === flaky.id)).toHaveLength(3);
       expect(attempts.filter((id) => id === after.id)).toHaveLength(1);
     });
+
+    it('gives up on an event that keeps failing after maxDeliveries: a dead letter, no more deliveries', async () => {
+      const world = transport.world();
+      const { publisher } = world.replica('gw-a');
+      const bad = event('s-dead');
+      const good = event('s-dead');
+      publisher.publish(bad);
+      publisher.publish(good);
+
+      const attempts: string[] = [];
+      await world.replica('api').consumer.consume('fold', (e) => {
+        attempts.push(e.id);
+        return e.id === bad.id ? Promise.reject(new Error('always fails')) : Promise.resolve();
+      });
+      const letters = await waitFor(
+        'a dead letter',
+        async () => ((await world.deadLetters()).length > 0 ? world.deadLetters() : null),
+        10_000,
+        50,
+      );
+      await sleep(500);
+      expect(attempts.filter((id) => id === bad.id)).toHaveLength(MAX_DELIVERIES);
+      expect(attempts.filter((id) => id === good.id)).toHaveLength(1);
+      expect(letters).toEqual([
+        { durable: 'fold', reason: 'max_deliveries', deliveries: MAX_DELIVERIES, body: bad },
+      ]);
+    });
+
+    it('dead-letters at once an event its handler calls poison', async () => {
+      const world = transport.world();
+      const { publisher } = world.replica('gw-a');
+      const poison = event('s-poison');
+      const good = event('s-poison');
+      publisher.publish(poison);
+      publisher.publish(good);
+
+      const attempts: string[] = [];
+      await world.replica('api').consumer.consume('fold', (e) => {
+        attempts.push(e.id);
+        return e.id === poison.id
+          ? Promise.reject(new PoisonEventError('cannot be folded'))
+          : Promise.resolve();
+      });
+      await until('good event handled', () => attempts.includes(good.id));
+      await waitFor('a dead letter', async () => (await world.deadLetters()).length > 0, 5_000);
+      await sleep(300);
+      expect(attempts.filter((id) => id === poison.id)).toHaveLength(1);
+      expect(await world.deadLetters()).toEqual([
+        { durable: 'fold', reason: 'poison', deliveries: 1, body: poison },
+      ]);
+    });
+
+    it('never hands a malformed event to the handler: it goes to the dead letters, good ones flow', async () => {
+      const world = transport.world();
+      const forged = { ...event('s-malformed'), fence: { gatewayId: 'gw-a', epoch: 1.5, seq: 1 } };
+      await world.publishRaw('session.status', JSON.stringify(forged));
+      await world.publishRaw('session.status', 'not json');
+      const good = event('s-malformed');
+      world.replica('gw-a').publisher.publish(good);
+
+      const handled: string[] = [];
+      await world.replica('api').consumer.consume('fold', (e) => {
+        handled.push(e.id);
+        return Promise.resolve();
+      });
+      await until('good event handled', () => handled.includes(good.id));
+      await waitFor('two dead letters', async () => (await world.deadLetters()).length >= 2, 5_000);
+      expect(handled).toEqual([good.id]);
+      expect(await world.deadLetters()).toEqual([
+        { durable: 'fold', reason: 'malformed', deliveries: 1, body: forged },
+        { durable: 'fold', reason: 'malformed', deliveries: 1, body: 'not json' },
+      ]);
+    });
   });
 });
 
@@ -457,44 +596,19 @@ describe('NATS specifics', () => {
   });
 
   describe('against a throwaway nats-server', () => {
-    let port: number;
-    let storeDir: string;
-    let server: ChildProcess | null = null;
-    const url = () => `nats://127.0.0.1:${port}`;
+    let server: ThrowawayNats;
+    const url = () => server.url;
     const prefix = `${RUN}x`;
-
-    const startServer = async () => {
-      const child = spawn(
-        '/usr/sbin/nats-server',
-        ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir],
-        {
-          stdio: 'ignore',
-        },
-      );
-      server = child;
-      await waitFor('nats-server listening', async () => {
-        const nc = await connect({ servers: url(), reconnect: false }).catch(() => null);
-        await nc?.close();
-        return nc !== null;
-      });
-    };
-    const stopServer = async () => {
-      const child = server;
-      server = null;
-      if (!child || child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    };
+    const startServer = () => server.start();
+    const stopServer = () => server.stop();
 
     beforeAll(async () => {
-      port = await freePort();
-      storeDir = mkdtempSync(join(tmpdir(), 'wagw-nats-'));
+      server = await ThrowawayNats.start();
+      await server.stop();
     });
 
     afterAll(async () => {
-      await stopServer();
-      rmSync(storeDir, { recursive: true, force: true });
+      await server?.remove();
     });
 
     it('queues events while NATS is unreachable, delivers them once it is up, and keeps consuming across a restart', async () => {
@@ -507,6 +621,7 @@ describe('NATS specifics', () => {
         prefix,
         retry: { baseMs: 50, capMs: 300 },
         publishTimeoutMs: 1_000,
+        highWaterMark: 3,
         logger: silentMessagingLogger,
       });
       const consumerConnection = new LazyNatsConnection({ servers: url(), name: 'test-api' });
@@ -522,11 +637,13 @@ describe('NATS specifics', () => {
         for (const e of before) publisher.publish(e);
         await sleep(300);
         expect(publisher.pending).toBe(3);
+        expect(publisher.backlogged).toBe(true);
         await expect(publisher.flush(100)).rejects.toThrow(/timed out/);
 
         await startServer();
         await publisher.flush(8_000);
         expect(publisher.pending).toBe(0);
+        expect(publisher.backlogged).toBe(false);
 
         const received: string[] = [];
         await consumer.consume('fold', (e) => {

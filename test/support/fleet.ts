@@ -49,7 +49,7 @@ export interface GatewayProcess {
  * process, an API process and any number of gateway processes, all real.
  */
 export class Fleet {
-  readonly prefix = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  readonly prefix: string;
   readonly authStateKey = randomBytes(32).toString('base64');
   db!: { name: string; url: string };
   sim!: SimProcess;
@@ -59,13 +59,20 @@ export class Fleet {
   constructor(
     private readonly options: {
       leaseTtlMs?: number;
-      /** NATS of this fleet's API and gateways (e.g. a throwaway nats-server); default NATS_URL. */
+      /**
+       * NATS of this fleet's API and gateways: a throwaway nats-server of the test's own (its
+       * streams go with it); default the shared NATS_URL (this run's streams are deleted).
+       */
       natsUrl?: string;
+      /** NATS_PREFIX; default a fresh one per fleet (required on the shared NATS). */
+      prefix?: string;
       apiEnv?: Record<string, string>;
       gatewayEnv?: Record<string, string>;
       simEnv?: Record<string, string>;
     } = {},
-  ) {}
+  ) {
+    this.prefix = options.prefix ?? `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  }
 
   get natsUrl(): string {
     return this.options.natsUrl ?? NATS_URL;
@@ -159,7 +166,7 @@ export class Fleet {
     await Promise.all([...this.gateways.values()].map((g) => g.stop('SIGKILL')));
     await this.api?.stop();
     await this.sim?.stop();
-    await deleteStreams(this.prefix, this.natsUrl);
+    if (this.options.natsUrl === undefined) await deleteStreams(this.prefix, this.natsUrl);
     if (this.db) await dropTestDatabase(this.db.name);
   }
 }

@@ -11,7 +11,12 @@ import { ApiValidationPipe } from './common/validation.pipe.js';
 import { ApiConfig } from './config/api-config.js';
 import { EventsModule } from './events/events.module.js';
 import { GatewaysModule } from './gateways/gateways.module.js';
-import { COMMAND_CLIENT, EVENT_CONSUMER } from './messaging/messaging.tokens.js';
+import {
+  COMMAND_CLIENT,
+  EVENT_CONSUMER,
+  NATS_HEALTH,
+  type NatsHealth,
+} from './messaging/messaging.tokens.js';
 import { OpsModule } from './ops/ops.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 
@@ -31,8 +36,9 @@ class CoreModule {
         { provide: DataSource, useValue: dataSource },
         { provide: COMMAND_CLIENT, useValue: messaging.commands },
         { provide: EVENT_CONSUMER, useValue: messaging.consumer },
+        { provide: NATS_HEALTH, useValue: messaging.nats ?? null },
       ],
-      exports: [ApiConfig, DataSource, COMMAND_CLIENT, EVENT_CONSUMER],
+      exports: [ApiConfig, DataSource, COMMAND_CLIENT, EVENT_CONSUMER, NATS_HEALTH],
     };
   }
 }
@@ -41,6 +47,8 @@ class CoreModule {
 export interface ApiMessaging {
   commands: CommandClient;
   consumer: EventConsumer;
+  /** The NATS transport's connection state, for `/readyz`; absent with the in-process one. */
+  nats?: NatsHealth;
 }
 
 @Module({})

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger, onShutdownSignal } from '@wagw/domain';
-import { loadGatewayConfig } from '@wagw/gateway';
+import { createLogger, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
+import { type GatewayConfig, loadGatewayConfig } from '@wagw/gateway';
 import {
   createInProcessMessaging,
   createNatsMessaging,
@@ -18,13 +18,24 @@ import { type EmbeddedFleet, startEmbeddedFleet } from './embedded/embedded-flee
 
 const SHUTDOWN_TIMEOUT_MS = 20_000;
 
-/** NATS + JetStream when NATS_URL is set; else the in-process broker (same contracts). */
-function createMessaging(config: ApiConfig, logger: Logger): Messaging {
-  return config.NATS_URL
+/**
+ * NATS + JetStream when NATS_URL is set (with its credentials and TLS, as the `api` role; with
+ * `--embedded-gateway` the same identity also serves the gateway's subjects); else the
+ * in-process broker (same contracts).
+ */
+function createMessaging(
+  config: ApiConfig,
+  gateway: GatewayConfig | null,
+  logger: Logger,
+): Messaging {
+  const nats = resolveNatsSettings(config);
+  return nats
     ? createNatsMessaging({
-        servers: config.NATS_URL,
+        ...nats,
         prefix: config.NATS_PREFIX,
         name: `api-${hostname()}`,
+        role: 'api',
+        ...(gateway ? { publisher: { highWaterMark: gateway.EVENTS_HIGH_WATER_MARK } } : {}),
         logger,
       })
     : createInProcessMessaging(new InProcessBroker(), { logger });
@@ -52,10 +63,11 @@ async function main(): Promise<void> {
   });
   if (db.embedded)
     logger.info({ dataDir: config.DATA_DIR }, 'embedded database ready (migrations applied)');
-  const messaging = createMessaging(config, logger);
+  const messaging = createMessaging(config, gatewayConfig, logger);
   const app = await createApp(config, db.dataSource, logger, {
     commands: messaging.commands,
     consumer: messaging.consumer,
+    ...(config.NATS_URL ? { nats: messaging } : {}),
   });
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ url: await app.getUrl() }, 'API listening');

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { hostname } from 'node:os';
-import { createLogger, onShutdownSignal } from '@wagw/domain';
+import { createLogger, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
 import {
   authStateKeys,
   createGatewayRuntime,
@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger(config.LOG_LEVEL, 'gateway');
   const keys = authStateKeys(config);
-  if (!config.DATABASE_URL || !config.NATS_URL || !keys) {
+  const nats = resolveNatsSettings(config);
+  if (!config.DATABASE_URL || !nats || !keys) {
     throw new Error(
       'a standalone gateway needs DATABASE_URL, NATS_URL and AUTH_STATE_KEYS (npm start embeds one instead)',
     );
@@ -31,9 +32,11 @@ async function main(): Promise<void> {
     applicationName: `wagw-gateway-${config.GATEWAY_ID}`,
   }).initialize();
   const messaging = createNatsMessaging({
-    servers: config.NATS_URL,
+    ...nats,
     prefix: config.NATS_PREFIX,
     name: `gateway-${config.GATEWAY_ID}-${hostname()}`,
+    role: 'gateway',
+    publisher: { highWaterMark: config.EVENTS_HIGH_WATER_MARK },
     logger,
   });
   const runtime = createGatewayRuntime({
@@ -47,6 +50,8 @@ async function main(): Promise<void> {
   const ops = new OpsServer(runtime.metrics.registry, [
     { name: 'database', check: async () => (await dataSource.query('SELECT 1')) !== undefined },
     { name: 'leases', check: () => Promise.resolve(runtime.worker.ready) },
+    // NATS down or too slow: events pile up, and the worker takes no new session meanwhile.
+    { name: 'events', check: () => Promise.resolve(!messaging.publisher.backlogged) },
   ]);
   await runtime.worker.start();
   const port = await ops.listen(config.GATEWAY_OPS_PORT);

@@ -1,3 +1,5 @@
+import { InvalidPayloadError, record } from './wire-validation.js';
+
 /**
  * Lifecycle commands from the API to the gateway fleet (request/reply). A command is a value
  * carrying its pattern, its scope and its payload types, never a bare string at a call site.
@@ -33,13 +35,6 @@ export type CommandReply<T = object> =
       message: string;
     };
 
-export class InvalidPayloadError extends Error {}
-
-const record = (payload: unknown): Record<string, unknown> => {
-  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
-    throw new InvalidPayloadError('payload must be an object');
-  return payload as Record<string, unknown>;
-};
 const str = (o: Record<string, unknown>, key: string): string => {
   const v = o[key];
   if (typeof v !== 'string' || v.length === 0 || v.length > 200)

@@ -1,4 +1,14 @@
-import type { SessionStatus } from './session-status.js';
+import { SESSION_STATUSES, type SessionStatus } from './session-status.js';
+import {
+  integer,
+  matching,
+  nullable,
+  oneOf,
+  record,
+  text,
+  timestampMs,
+  ULID,
+} from './wire-validation.js';
 
 /** Event types of the public contract (spec/api-v1.md "Events"). WIRE-STABLE. */
 export const EVENT_TYPES = [
@@ -69,27 +79,97 @@ export interface GatewayEvent<T extends EventType = EventType> {
 
 export type AnyGatewayEvent = { [T in EventType]: GatewayEvent<T> }[EventType];
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+/** Limits of the wire format; generous, so that no real value meets them. */
+export const EVENT_LIMITS = {
+  organizationId: 256,
+  reason: 4096,
+  qr: 4096,
+  jid: 256,
+  pairingCode: 64,
+} as const;
 
-/** Validates an event read off the wire (the consumer's boundary). */
+const GATEWAY_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const PHONE_NUMBER = /^\d{5,20}$/;
+
+const gatewayId = (v: unknown, field: string): string =>
+  matching(v, field, GATEWAY_ID, 'a gateway id (letters, digits, - and _, 1-64)');
+const phoneNumber = (v: unknown, field: string): string =>
+  matching(v, field, PHONE_NUMBER, 'a phone number (5-20 digits)');
+const jid = (v: unknown, field: string): string => text(v, field, EVENT_LIMITS.jid);
+const status = (v: unknown, field: string): SessionStatus => oneOf(v, field, SESSION_STATUSES);
+
+function parseFence(payload: unknown): EventFence {
+  const o = record(payload, 'fence');
+  return {
+    gatewayId: gatewayId(o.gatewayId, 'fence.gatewayId'),
+    // Both are Postgres bigints in the fold; a claim makes the first epoch 1, an event seq 1.
+    epoch: integer(o.epoch, 'fence.epoch', 1, Number.MAX_SAFE_INTEGER),
+    seq: integer(o.seq, 'fence.seq', 1, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+function parseState(payload: unknown): SessionState {
+  const o = record(payload, 'state');
+  return {
+    status: status(o.status, 'state.status'),
+    gatewayId: nullable(o.gatewayId, (v) => gatewayId(v, 'state.gatewayId')),
+    reason: nullable(o.reason, (v) => text(v, 'state.reason', EVENT_LIMITS.reason)),
+    phoneNumber: nullable(o.phoneNumber, (v) => phoneNumber(v, 'state.phoneNumber')),
+    waJid: nullable(o.waJid, (v) => jid(v, 'state.waJid')),
+    waLid: nullable(o.waLid, (v) => jid(v, 'state.waLid')),
+    qr: nullable(o.qr, (v) => text(v, 'state.qr', EVENT_LIMITS.qr)),
+    qrExpiresAt: nullable(o.qrExpiresAt, (v) => timestampMs(v, 'state.qrExpiresAt')),
+    lastConnectedAt: nullable(o.lastConnectedAt, (v) => timestampMs(v, 'state.lastConnectedAt')),
+  };
+}
+
+/** Each event type's `data`, checked as strictly as the fold and the public contract need. */
+const DATA_PARSERS: { [T in EventType]: (data: Record<string, unknown>) => EventDataMap[T] } = {
+  'session.status': (d) => ({
+    status: status(d.status, 'data.status'),
+    gatewayId: nullable(d.gatewayId, (v) => gatewayId(v, 'data.gatewayId')),
+    reason: nullable(d.reason, (v) => text(v, 'data.reason', EVENT_LIMITS.reason)),
+  }),
+  'auth.qr': (d) => ({
+    qr: text(d.qr, 'data.qr', EVENT_LIMITS.qr),
+    expiresAt: timestampMs(d.expiresAt, 'data.expiresAt'),
+  }),
+  'auth.pairing_code': (d) => ({
+    code: text(d.code, 'data.code', EVENT_LIMITS.pairingCode),
+    expiresAt: timestampMs(d.expiresAt, 'data.expiresAt'),
+    phoneNumber: phoneNumber(d.phoneNumber, 'data.phoneNumber'),
+  }),
+  'session.paired': (d) => ({
+    phoneNumber: phoneNumber(d.phoneNumber, 'data.phoneNumber'),
+    waJid: jid(d.waJid, 'data.waJid'),
+    waLid: nullable(d.waLid, (v) => jid(v, 'data.waLid')),
+  }),
+  'session.logged_out': (d) => ({ reason: text(d.reason, 'data.reason', EVENT_LIMITS.reason) }),
+  // Message payloads are defined with the messages issue; nothing folds them yet.
+  'message.received': (d) => d,
+  'message.sent': (d) => d,
+  'message.ack': (d) => d,
+  'channel.message': (d) => d,
+};
+
+/**
+ * Validates an event read off the wire (the consumer's boundary) and returns a copy holding
+ * only the fields of the contract: ids in their formats, integers where the fold casts to
+ * bigint, timestamps Postgres can store, statuses it knows, bounded text without NUL. Whatever
+ * fails here could only fail later, in the fold, on every redelivery. Throws
+ * InvalidPayloadError naming the field.
+ */
 export function parseGatewayEvent(payload: unknown): AnyGatewayEvent {
-  if (!isObject(payload)) throw new Error('event must be an object');
-  const { id, type, organizationId, sessionId, occurredAt, data, fence } = payload;
-  if (typeof id !== 'string' || typeof organizationId !== 'string' || typeof sessionId !== 'string')
-    throw new Error('event ids must be strings');
-  if (typeof type !== 'string' || !(EVENT_TYPES as readonly string[]).includes(type))
-    throw new Error(`unknown event type ${String(type)}`);
-  if (typeof occurredAt !== 'number' || !isObject(data) || !isObject(fence))
-    throw new Error('malformed event');
-  if (
-    typeof fence.gatewayId !== 'string' ||
-    typeof fence.epoch !== 'number' ||
-    typeof fence.seq !== 'number'
-  )
-    throw new Error('malformed event fence');
-  const state = payload.state;
-  if (!isObject(state) || typeof state.status !== 'string')
-    throw new Error('malformed event state');
-  return payload as unknown as AnyGatewayEvent;
+  const o = record(payload, 'event');
+  const type = oneOf(o.type, 'type', EVENT_TYPES);
+  return {
+    id: matching(o.id, 'id', ULID, 'a ULID'),
+    type,
+    organizationId: text(o.organizationId, 'organizationId', EVENT_LIMITS.organizationId),
+    sessionId: matching(o.sessionId, 'sessionId', ULID, 'a ULID'),
+    occurredAt: timestampMs(o.occurredAt, 'occurredAt'),
+    data: DATA_PARSERS[type](record(o.data, 'data')),
+    fence: parseFence(o.fence),
+    state: parseState(o.state),
+  } as AnyGatewayEvent;
 }

@@ -17,7 +17,19 @@ export interface Subjects {
   event(type: string): string;
   eventsWildcard: string;
   eventsStream: string;
+  /** Where a durable consumer moves an event it gave up on (see the README's dead letters). */
+  deadLetter(durableName: string): string;
+  deadLettersWildcard: string;
+  deadLettersStream: string;
+  /**
+   * Reply subjects of a role's processes (`_INBOX.<prefix>.<role>`): the server's permissions
+   * give each role its own inbox (deploy/nats/nats-server.conf), so none reads another's replies.
+   */
+  inbox(role: NatsRole): string;
 }
+
+/** Who connects to NATS; each role gets its own credentials and permissions. */
+export type NatsRole = 'api' | 'gateway';
 
 const SAFE_TOKEN = /^[A-Za-z0-9_-]+$/;
 
@@ -32,6 +44,13 @@ export function subjects(prefix: string = DEFAULT_NATS_PREFIX): Subjects {
     event: (type) => `${prefix}.v1.events.${type}`,
     eventsWildcard: `${prefix}.v1.events.>`,
     eventsStream: `${prefix.toUpperCase().replace(/-/g, '_')}_EVENTS`,
+    deadLetter: (durableName) => {
+      if (!SAFE_TOKEN.test(durableName)) throw new Error(`invalid durable name: ${durableName}`);
+      return `${prefix}.v1.dead.${durableName}`;
+    },
+    deadLettersWildcard: `${prefix}.v1.dead.>`,
+    deadLettersStream: `${prefix.toUpperCase().replace(/-/g, '_')}_DEAD_LETTERS`,
+    inbox: (role) => `_INBOX.${prefix}.${role}`,
   };
 }
 

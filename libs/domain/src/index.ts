@@ -6,3 +6,4 @@ export * from './session-status.js';
 export * from './env-config.js';
 export * from './graceful-shutdown.js';
 export * from './logging.js';
+export * from './nats-settings.js';

@@ -6,7 +6,13 @@ export {
   silentMessagingLogger,
   type MessagingLogger,
 } from './shared/messaging.logger.js';
-export { ensureEventsStream, type EventsStreamOptions } from './nats/events-stream.setup.js';
+export { DEFAULT_MAX_DELIVERIES, type DeadLetterReason } from './shared/dead-letter.policy.js';
+export {
+  ensureDeadLetterStream,
+  ensureEventsStream,
+  type DeadLetterStreamOptions,
+  type EventsStreamOptions,
+} from './nats/events-stream.setup.js';
 export {
   JetStreamEventConsumer,
   type JetStreamEventConsumerOptions,
@@ -20,7 +26,11 @@ export { natsConnectionOptions, type NatsEndpoint } from './nats/nats-connection
 export { NatsCommandClient, type NatsCommandClientOptions } from './nats/nats-command.client.js';
 export { NatsCommandServer, type NatsCommandServerOptions } from './nats/nats-command.server.js';
 export { createNatsMessaging, type NatsMessagingOptions } from './nats/nats-messaging.factory.js';
-export { InProcessBroker, type InProcessBrokerOptions } from './in-process/in-process.broker.js';
+export {
+  InProcessBroker,
+  type InProcessBrokerOptions,
+  type InProcessDeadLetter,
+} from './in-process/in-process.broker.js';
 export { InProcessCommandClient } from './in-process/in-process-command.client.js';
 export {
   InProcessCommandServer,

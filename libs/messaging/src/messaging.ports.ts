@@ -63,16 +63,29 @@ export interface EventPublisher {
   flush(timeoutMs: number): Promise<void>;
   /** Events not yet durable (for metrics and readiness). */
   readonly pending: number;
+  /**
+   * The backlog reached the high-water mark and has not yet fallen under half of it: readiness
+   * fails and the gateway takes no new sessions meanwhile (their events would only pile up).
+   */
+  readonly backlogged: boolean;
   close(): Promise<void>;
 }
 
 export type EventHandler = (event: AnyGatewayEvent) => Promise<void>;
 
+/**
+ * Thrown by an EventHandler for an event that can never be handled (the data, not the moment,
+ * is wrong): the consumer moves it to the dead letters at once instead of redelivering it.
+ */
+export class PoisonEventError extends Error {}
+
 export interface EventConsumer {
   /**
    * Consumes the stream under a durable name shared by every API replica: each event is handled
    * by one replica, at least once, in stream order per replica; it is acknowledged only after
-   * `handler` resolves (a rejection means redelivery after a backoff).
+   * `handler` resolves. A rejection means redelivery after a backoff, up to `maxDeliveries`
+   * deliveries; then the event moves to the dead letters. So does, at once, an event that is
+   * not a valid event (the handler never sees it) or whose handler threw PoisonEventError.
    */
   consume(durableName: string, handler: EventHandler): Promise<void>;
   close(): Promise<void>;

@@ -5,6 +5,7 @@ import { SessionEntity } from './entities/session.entity.js';
 import { WaAuthCredsEntity, WaAuthKeyEntity } from './entities/wa-auth.entity.js';
 import { InitialSchema1763780000000 } from './migrations/1763780000000-initial-schema.js';
 import { GatewayFleet1763790000000 } from './migrations/1763790000000-gateway-fleet.js';
+import { SessionClaimedBy1763800000000 } from './migrations/1763800000000-session-claimed-by.js';
 
 export const ENTITIES = [
   SessionEntity,
@@ -13,7 +14,11 @@ export const ENTITIES = [
   WaAuthCredsEntity,
   WaAuthKeyEntity,
 ];
-export const MIGRATIONS = [InitialSchema1763780000000, GatewayFleet1763790000000];
+export const MIGRATIONS = [
+  InitialSchema1763780000000,
+  GatewayFleet1763790000000,
+  SessionClaimedBy1763800000000,
+];
 
 export interface DataSourceOptions {
   url: string;

@@ -35,6 +35,18 @@ describe('loadApiConfig', () => {
     const config = loadApiConfig({ DATABASE_URL: 'postgres://app:hunter2@db:5432/app' });
     expect(JSON.stringify(describeConfig(config))).not.toContain('hunter2');
   });
+
+  it('validates the NATS settings, and masks NATS passwords and tokens when described', () => {
+    expect(() => loadApiConfig({ NATS_URL: 'http://nats:4222' })).toThrow(/NATS_URL/);
+    expect(() => loadApiConfig({ NATS_TLS_CA: '/etc/ca.pem' })).toThrow(/NATS_URL is not/);
+    const described = JSON.stringify(
+      describeConfig(loadApiConfig({ NATS_URL: 'nats://api:hunter2@n1,nats://api:hunter2@n2' })),
+    );
+    expect(described).not.toContain('hunter2');
+    expect(described).toContain('nats://api:***@n1');
+    const token = JSON.stringify(describeConfig(loadApiConfig({ NATS_URL: 'tls://s3cr3t@n1' })));
+    expect(token).not.toContain('s3cr3t');
+  });
 });
 
 describe('loadApiConfig optional settings', () => {

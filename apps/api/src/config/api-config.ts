@@ -1,24 +1,24 @@
-import { ConfigError, emptyToUndefined, loadEnvConfig, maskUrl, toInt } from '@wagw/domain';
-import { Transform } from 'class-transformer';
 import {
-  IsIn,
-  IsInt,
-  Matches,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Max,
-  Min,
-  MinLength,
-} from 'class-validator';
+  ConfigError,
+  emptyToUndefined,
+  loadEnvConfig,
+  maskNatsUrl,
+  maskUrl,
+  NatsSettings,
+  resolveNatsSettings,
+  toInt,
+} from '@wagw/domain';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength } from 'class-validator';
 
 export { ConfigError };
 
 /**
  * The API's whole configuration, read from the environment once at start and validated.
- * Nothing else in the app reads `process.env`. README "Configuration" documents every field.
+ * Nothing else in the app reads `process.env`. README "Configuration" documents every field
+ * (the NATS_* ones are NatsSettings', shared with the gateway).
  */
-export class ApiConfig {
+export class ApiConfig extends NatsSettings {
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -135,17 +135,6 @@ export class ApiConfig {
   @Max(300_000)
   API_KEY_LISTENER_CHECK_MS = 15_000;
 
-  /** NATS with JetStream. Unset → the in-process transport of the embedded setup. */
-  @Transform(emptyToUndefined)
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  NATS_URL?: string = undefined;
-
-  /** Prefix of every subject and stream name: lets several deployments share one NATS. */
-  @Matches(/^[A-Za-z0-9_-]+$/)
-  NATS_PREFIX = 'wagw';
-
   /** How long a lifecycle command waits for a gateway before answering 503 unavailable. */
   @Transform(toInt)
   @IsInt()
@@ -190,22 +179,25 @@ export class ApiConfig {
   }
 }
 
-const SECRET_KEYS = new Set(['DATABASE_URL', 'NATS_URL']);
-
 export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
   const config = loadEnvConfig(ApiConfig, env, 'configuration');
   if (config.jwtEnabled && (!config.AUTH_ISSUER || !config.AUTH_AUDIENCE)) {
     throw new ConfigError('AUTH_ISSUER and AUTH_AUDIENCE are required when AUTH_JWKS_URL is set');
   }
+  resolveNatsSettings(config);
   return config;
 }
 
 /** The configuration as it may be logged: credentials inside URLs masked. */
 export function describeConfig(config: ApiConfig): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.keys(new ApiConfig()).map((key) => {
-      const value = (config as unknown as Record<string, unknown>)[key];
-      return [key, SECRET_KEYS.has(key) && typeof value === 'string' ? maskUrl(value) : value];
-    }),
-  );
+  return {
+    ...Object.fromEntries(
+      Object.keys(new ApiConfig()).map((key) => [
+        key,
+        (config as unknown as Record<string, unknown>)[key],
+      ]),
+    ),
+    DATABASE_URL: maskUrl(config.DATABASE_URL),
+    NATS_URL: maskNatsUrl(config.NATS_URL),
+  };
 }

@@ -13,6 +13,16 @@ import { FoldBatcher } from './fold-batcher.js';
 /** The durable consumer, shared by every API replica, that folds gateway events into rows. */
 export const FOLD_CONSUMER = 'api-session-fold';
 
+/**
+ * A Postgres data exception (class 22: a bad number, date or encoding) or integrity violation
+ * (class 23): the event's data is at fault, and folding it again would fail again. Anything
+ * else (connection lost, timeout, shutdown) is the moment's fault: redelivered.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23]/.test(code);
+}
+
 @Injectable()
 export class SessionEventsFolder implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SessionEventsFolder.name);
@@ -23,7 +33,9 @@ export class SessionEventsFolder implements OnApplicationBootstrap, OnApplicatio
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const batcher = new FoldBatcher((events) => this.fold.apply(events));
+    const batcher = new FoldBatcher((events) => this.fold.apply(events), {
+      isPoison: isDataError,
+    });
     await this.consumer.consume(FOLD_CONSUMER, (event) => batcher.fold(event));
     this.logger.log('folding gateway events into session rows');
   }

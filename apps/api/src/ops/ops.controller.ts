@@ -1,9 +1,12 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import { unavailable } from '@wagw/domain';
+import { DomainError } from '@wagw/domain';
 import { DataSource } from 'typeorm';
 import { Public } from '../auth/auth.decorators.js';
+import { NATS_HEALTH, type NatsHealth } from '../messaging/messaging.tokens.js';
 import { MetricsService } from './metrics.service.js';
+
+type Check = 'ok' | 'failing';
 
 const READY_TIMEOUT_MS = 2_000;
 
@@ -15,6 +18,7 @@ export class OpsController {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(NATS_HEALTH) private readonly nats: NatsHealth | null,
   ) {}
 
   @Get('healthz')
@@ -22,8 +26,24 @@ export class OpsController {
     return { status: 'ok' };
   }
 
+  /**
+   * Ready when the database answers and, in the distributed setup, NATS is connected: without
+   * it no command reaches a gateway and no event is folded. 503 names what is failing.
+   */
   @Get('readyz')
-  async readyz(): Promise<{ status: 'ok'; checks: Record<string, 'ok'> }> {
+  async readyz(): Promise<{ status: 'ok'; checks: Record<string, Check> }> {
+    const checks: Record<string, Check> = { database: await this.database() };
+    if (this.nats) checks.nats = this.nats.connected ? 'ok' : 'failing';
+    const failing = Object.keys(checks).filter((name) => checks[name] !== 'ok');
+    if (failing.length > 0) {
+      throw new DomainError('unavailable', `not ready: ${failing.join(', ')}`, {
+        checks,
+      });
+    }
+    return { status: 'ok', checks };
+  }
+
+  private async database(): Promise<Check> {
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
@@ -32,12 +52,12 @@ export class OpsController {
           timer = setTimeout(() => reject(new Error('timeout')), READY_TIMEOUT_MS);
         }),
       ]);
+      return 'ok';
     } catch {
-      throw unavailable('database unreachable');
+      return 'failing';
     } finally {
       clearTimeout(timer);
     }
-    return { status: 'ok', checks: { database: 'ok' } };
   }
 
   @Get('metrics')

@@ -5,9 +5,12 @@ import { DataSource } from 'typeorm';
 /**
  * Folds gateway events into session rows. Every event carries the holder's whole view of the
  * session (`state`); a row takes a snapshot only when the event comes from the row's current
- * lease epoch and is newer (epoch, seq) than the last one folded. So events can be published,
- * redelivered and folded concurrently and in any order, and a stale owner's late events change
- * nothing. A whole batch is one UPDATE (a fleet takeover folds thousands of events at once).
+ * lease — the gateway whose claim set the row's epoch (`claimed_by`, kept after a release so
+ * the holder's last events still land), at that epoch, for the row's organization — and is
+ * newer (epoch, seq) than the last one folded. So events can be published, redelivered and
+ * folded concurrently and in any order, a stale owner's late events change nothing, and
+ * neither does an event from anyone else who can publish on the event subjects. A whole batch
+ * is one UPDATE (a fleet takeover folds thousands of events at once).
  */
 @Injectable()
 export class SessionFoldRepository {
@@ -36,10 +39,13 @@ export class SessionFoldRepository {
          last_connected_at = GREATEST(s.last_connected_at, to_timestamp(v.last_connected_at / 1000)),
          status_epoch = v.epoch, status_seq = v.seq, updated_at = now()
        FROM unnest($1::bpchar[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[],
-                   $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[], $12::float8[])
+                   $7::text[], $8::text[], $9::text[], $10::text[], $11::float8[], $12::float8[],
+                   $13::text[], $14::text[])
          AS v(id, epoch, seq, status, gateway_id, reason, phone_number, wa_jid, wa_lid, qr,
-              qr_expires_at, last_connected_at)
-       WHERE s.id = v.id AND s.epoch = v.epoch AND (s.status_epoch, s.status_seq) < (v.epoch, v.seq)`,
+              qr_expires_at, last_connected_at, organization_id, fenced_by)
+       WHERE s.id = v.id AND s.organization_id = v.organization_id
+         AND s.epoch = v.epoch AND s.claimed_by = v.fenced_by
+         AND (s.status_epoch, s.status_seq) < (v.epoch, v.seq)`,
       [
         column((e) => e.sessionId),
         column((e) => e.fence.epoch),
@@ -53,6 +59,8 @@ export class SessionFoldRepository {
         column((e) => e.state.qr),
         column((e) => e.state.qrExpiresAt),
         column((e) => e.state.lastConnectedAt),
+        column((e) => e.organizationId),
+        column((e) => e.fence.gatewayId),
       ],
     );
     return affected;

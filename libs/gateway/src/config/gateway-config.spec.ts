@@ -22,10 +22,21 @@ describe('loadGatewayConfig', () => {
     const key = Buffer.alloc(32, 7).toString('base64');
     const text = JSON.stringify(
       describeGatewayConfig(
-        loadGatewayConfig({ AUTH_STATE_KEY: key, DATABASE_URL: 'postgres://u:pw@h/db' }),
+        loadGatewayConfig({
+          AUTH_STATE_KEY: key,
+          DATABASE_URL: 'postgres://u:pw@h/db',
+          NATS_URL: 'nats://t0ken@nats:4222',
+        }),
       ),
     );
     expect(text).not.toContain(key);
     expect(text).not.toContain(':pw@');
+    expect(text).not.toContain('t0ken');
+  });
+
+  it('validates the NATS settings', () => {
+    expect(() =>
+      loadGatewayConfig({ NATS_URL: 'nats://a:b@n1', NATS_NKEY_SEED_FILE: '/x' }),
+    ).toThrow(/one way to authenticate/);
   });
 });

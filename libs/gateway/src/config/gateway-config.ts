@@ -1,5 +1,14 @@
 import { hostname } from 'node:os';
-import { ConfigError, emptyToUndefined, loadEnvConfig, maskUrl, toInt } from '@wagw/domain';
+import {
+  ConfigError,
+  emptyToUndefined,
+  loadEnvConfig,
+  maskNatsUrl,
+  maskUrl,
+  NatsSettings,
+  resolveNatsSettings,
+  toInt,
+} from '@wagw/domain';
 import { parseAuthStateKey } from '../auth-state/auth-state.cipher.js';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
@@ -14,7 +23,7 @@ export const defaultGatewayId = (): string =>
  * Configuration of a gateway worker, validated once at start. The standalone gateway
  * (`apps/gateway`) and the embedded one inside `npm start` read it the same way.
  */
-export class GatewayConfig {
+export class GatewayConfig extends NatsSettings {
   @Matches(/^[A-Za-z0-9_-]{1,64}$/, {
     message: 'GATEWAY_ID may hold letters, digits, - and _ (1-64)',
   })
@@ -57,14 +66,15 @@ export class GatewayConfig {
   @Max(3_600_000)
   DB_STATEMENT_TIMEOUT_MS = 30_000;
 
-  @Transform(emptyToUndefined)
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  NATS_URL?: string = undefined;
-
-  @Matches(/^[A-Za-z0-9_-]+$/)
-  NATS_PREFIX = 'wagw';
+  /**
+   * Unpublished events (NATS down or slow) at which `/readyz` fails and the worker claims no
+   * new session, until the backlog is under half of it.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  EVENTS_HIGH_WATER_MARK = 10_000;
 
   /** `simulated` (the wa-sim network); `baileys` arrives with the Baileys adapter. */
   @IsIn(['simulated'])
@@ -104,6 +114,7 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
     const name = config.AUTH_STATE_KEYS !== undefined ? 'AUTH_STATE_KEYS' : 'AUTH_STATE_KEY';
     throw new ConfigError(`${name}: ${(error as Error).message} (32 bytes, base64-encoded)`);
   }
+  resolveNatsSettings(config);
   return config;
 }
 
@@ -118,7 +129,7 @@ export function describeGatewayConfig(config: GatewayConfig): Record<string, unk
   return {
     ...config,
     DATABASE_URL: maskUrl(config.DATABASE_URL),
-    NATS_URL: maskUrl(config.NATS_URL),
+    NATS_URL: maskNatsUrl(config.NATS_URL),
     AUTH_STATE_KEY: config.AUTH_STATE_KEY ? '***' : undefined,
     AUTH_STATE_KEYS: config.AUTH_STATE_KEYS
       ? config.AUTH_STATE_KEYS.split(',').map(() => '***')

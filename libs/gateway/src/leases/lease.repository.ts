@@ -56,7 +56,9 @@ const expiresIn = (param: string): string =>
  * - releasing clears `owner_id` and `lease_expires_at` together, so "no owner" implies "no expiry"
  *   and `lease_expires_at IS NULL OR lease_expires_at <= now()` is exactly "no live lease" — the
  *   form `sessions_claimable_idx (lease_expires_at) WHERE desired_state = 'running'` can serve;
- * - every claim bumps `epoch`: it is the fencing token of all writes made under that claim.
+ * - every claim bumps `epoch`: it is the fencing token of all writes made under that claim, and
+ *   records the claiming gateway in `claimed_by`, which a release keeps (the API folds events
+ *   only from `claimed_by` at `epoch`).
  *
  * Each method is one statement (one round trip, atomic). Lease churn never touches `updated_at`,
  * which tracks what the organization sees change; only a release that records a stop does.
@@ -135,7 +137,8 @@ export class LeaseRepository {
        ), expired AS MATERIALIZED (${inTurns('lease_expires_at <= now()', '(SELECT count(*) FROM unheld)')}
        ), claimed AS (
          UPDATE sessions s
-         SET epoch = s.epoch + 1, owner_id = $1, gateway_id = $2, lease_expires_at = ${expiresIn('$3')}${status}
+         SET epoch = s.epoch + 1, owner_id = $1, gateway_id = $2, claimed_by = $2,
+           lease_expires_at = ${expiresIn('$3')}${status}
          WHERE s.id = ANY (ARRAY(SELECT id FROM unheld UNION ALL SELECT id FROM expired))
          RETURNING ${HELD_COLUMNS}
        )

@@ -81,7 +81,7 @@ export class GatewayWorker {
     return this.held.size;
   }
 
-  /** Ready: registered, renewing in time, not draining. */
+  /** Ready: registered, renewing in time, not stopped (the event backlog is checked apart). */
   get ready(): boolean {
     return this.registered && !this.stopped && performance.now() - this.lastRenewOk < this.ttl;
   }
@@ -127,6 +127,8 @@ export class GatewayWorker {
     options: { sessionId?: string; forAction?: boolean } = {},
   ): Promise<HeldSession[]> {
     if (this.stopped || this.draining) return [];
+    // Events that cannot be published pile up in memory: take no new session meanwhile.
+    if (this.deps.publisher.backlogged) return [];
     const free = this.options.capacity - this.held.size;
     if (free <= 0) return [];
     const targeted = options.sessionId !== undefined;
@@ -219,6 +221,8 @@ export class GatewayWorker {
       );
       const heartbeat = await this.deps.leases.heartbeat(this.owner, this.held.size);
       endTimer();
+      // Also as the backlog drains, when nothing is published to update it.
+      this.deps.metrics.eventsPending.set(this.deps.publisher.pending);
       this.lastRenewOk = performance.now();
       const still = new Map(rows.map((r) => [r.sessionId, r]));
       for (const [sessionId, h] of snapshot) {
@@ -293,7 +297,12 @@ export class GatewayWorker {
           const mine = this.held.get(sessionId);
           if (mine)
             return { ok: true, gatewayId: this.options.gatewayId, epoch: mine.runner.held.epoch };
-          if (this.draining || this.stopped || this.held.size >= this.options.capacity) {
+          if (
+            this.draining ||
+            this.stopped ||
+            this.deps.publisher.backlogged ||
+            this.held.size >= this.options.capacity
+          ) {
             return {
               ok: false,
               reason: 'no_capacity',
@@ -307,6 +316,8 @@ export class GatewayWorker {
       handle(Commands.logoutUnheld, async ({ sessionId }): Promise<CommandReply> => {
         if (this.draining || this.stopped)
           return { ok: false, reason: 'no_capacity', message: 'draining' };
+        if (this.deps.publisher.backlogged)
+          return { ok: false, reason: 'no_capacity', message: 'event backlog' };
         const [row] = await this.claim({ sessionId, forAction: true });
         if (!row) return notMine;
         await runnerOf(sessionId)?.done;

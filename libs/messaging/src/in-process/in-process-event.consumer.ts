@@ -2,6 +2,12 @@ import { parseGatewayEvent, type AnyGatewayEvent } from '@wagw/contracts';
 import type { EventConsumer, EventHandler } from '../messaging.ports.js';
 import { backoffDelay, type BackoffPolicy } from '../shared/backoff.policy.js';
 import {
+  deadLetterError,
+  DEFAULT_MAX_DELIVERIES,
+  verdictAfterFailure,
+  type DeadLetterReason,
+} from '../shared/dead-letter.policy.js';
+import {
   describeError,
   nestMessagingLogger,
   type MessagingLogger,
@@ -12,18 +18,22 @@ import type { InProcessBroker } from './in-process.broker.js';
 export interface InProcessEventConsumerOptions {
   /** Delay before a rejected event comes back, by delivery count; default 1 s → 60 s. */
   redelivery?: BackoffPolicy;
+  /** Deliveries of a failing event before it is dead-lettered; default 50. */
+  maxDeliveries?: number;
   logger?: MessagingLogger;
 }
 
 /**
  * The embedded mode's EventConsumer: a member of the broker's durable group per consume()
- * call, handling one event at a time; ack on resolve, nak with backoff on reject, malformed
- * events logged and dropped. Same contract as JetStreamEventConsumer.
+ * call, handling one event at a time; ack on resolve, nak with backoff on reject. Same contract
+ * as JetStreamEventConsumer: malformed events, PoisonEventError and events that failed
+ * `maxDeliveries` times go to the broker's dead letters (and the log) and are dropped.
  */
 export class InProcessEventConsumer implements EventConsumer {
   private readonly stop = new AbortController();
   private readonly loops = new Map<string, Promise<void>>();
   private readonly redelivery: BackoffPolicy;
+  private readonly maxDeliveries: number;
   private readonly log: MessagingLogger;
 
   constructor(
@@ -31,6 +41,9 @@ export class InProcessEventConsumer implements EventConsumer {
     options: InProcessEventConsumerOptions = {},
   ) {
     this.redelivery = options.redelivery ?? { baseMs: 1_000, capMs: 60_000 };
+    this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    if (!Number.isInteger(this.maxDeliveries) || this.maxDeliveries < 1)
+      throw new Error('maxDeliveries must be a positive integer');
     this.log = options.logger ?? nestMessagingLogger(InProcessEventConsumer.name);
   }
 
@@ -69,28 +82,54 @@ export class InProcessEventConsumer implements EventConsumer {
     } catch (err) {
       this.log.error(
         { durable: group.name, seq: delivery.seq, err: describeError(err) },
-        'malformed event dropped',
+        'malformed event terminated',
       );
-      group.ack(delivery.seq);
+      this.deadLetter(group, delivery, 'malformed', err);
       return;
     }
     try {
       await handler(event);
       group.ack(delivery.seq);
     } catch (err) {
+      const verdict = verdictAfterFailure(err, delivery.deliveryCount, this.maxDeliveries);
+      const context = {
+        durable: group.name,
+        seq: delivery.seq,
+        eventId: event.id,
+        deliveries: delivery.deliveryCount,
+      };
+      if (verdict.kind === 'dead_letter') {
+        this.log.error(
+          { ...context, reason: verdict.reason, err: describeError(err) },
+          'event dead-lettered',
+        );
+        this.deadLetter(group, delivery, verdict.reason, err);
+        return;
+      }
       const delayMs = backoffDelay(delivery.deliveryCount, this.redelivery);
       this.log.warn(
-        {
-          durable: group.name,
-          seq: delivery.seq,
-          eventId: event.id,
-          deliveries: delivery.deliveryCount,
-          delayMs,
-          err: describeError(err),
-        },
+        { ...context, delayMs, err: describeError(err) },
         'event handler failed; redelivering',
       );
       group.nak(delivery.seq, delayMs);
     }
+  }
+
+  private deadLetter(
+    group: InProcessDurableGroup,
+    delivery: InProcessDelivery,
+    reason: DeadLetterReason,
+    error: unknown,
+  ): void {
+    this.broker.deadLetter({
+      durable: group.name,
+      seq: delivery.seq,
+      data: delivery.data,
+      deliveries: delivery.deliveryCount,
+      reason,
+      error: deadLetterError(error),
+      at: Date.now(),
+    });
+    group.ack(delivery.seq);
   }
 }

@@ -12,6 +12,7 @@ export class InProcessEventPublisher implements EventPublisher {
   constructor(private readonly broker: InProcessBroker) {}
 
   readonly pending = 0;
+  readonly backlogged = false;
 
   publish(event: AnyGatewayEvent): void {
     if (this.closed) throw new Error(`event publisher is closed; event ${event.id} refused`);

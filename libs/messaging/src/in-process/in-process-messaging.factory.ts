@@ -10,6 +10,8 @@ import type { InProcessBroker } from './in-process.broker.js';
 export interface InProcessMessagingOptions {
   /** Delay before a rejected event comes back; default 1 s → 60 s. */
   redelivery?: BackoffPolicy;
+  /** Deliveries of a failing event before it is dead-lettered; default 50. */
+  maxDeliveries?: number;
   /** How long closing the command server lets in-flight handlers finish; default 10 s. */
   gracePeriodMs?: number;
   logger?: MessagingLogger;
@@ -20,16 +22,17 @@ export function createInProcessMessaging(
   broker: InProcessBroker,
   options: InProcessMessagingOptions = {},
 ): Messaging {
-  const { logger, redelivery, gracePeriodMs } = options;
+  const { logger, redelivery, maxDeliveries, gracePeriodMs } = options;
   const server = new InProcessCommandServer(broker, { gracePeriodMs, logger });
   const publisher = new InProcessEventPublisher(broker);
-  const consumer = new InProcessEventConsumer(broker, { redelivery, logger });
+  const consumer = new InProcessEventConsumer(broker, { redelivery, maxDeliveries, logger });
   const commands = new InProcessCommandClient(broker);
   return {
     commands,
     server,
     publisher,
     consumer,
+    connected: true,
     close: async () => {
       await server.close();
       await publisher.close();

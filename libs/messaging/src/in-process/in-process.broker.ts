@@ -1,5 +1,6 @@
 import { subjects, type CommandContract } from '@wagw/contracts';
 import { commandSubject } from '../shared/command-routing.util.js';
+import type { DeadLetterReason } from '../shared/dead-letter.policy.js';
 import type { DispatchResult } from '../shared/command.dispatcher.js';
 import { InProcessDurableGroup, type InProcessEventLog } from './in-process-durable.group.js';
 
@@ -9,6 +10,20 @@ export interface InProcessBrokerOptions {
   maxRetainedEvents?: number;
   /** A re-published event id within this window is dropped, like JetStream's; default 2 min. */
   duplicateWindowMs?: number;
+  /** Dead letters kept in memory, oldest dropped first; default 10 000. */
+  maxDeadLetters?: number;
+}
+
+/** An event a durable gave up on: what the NATS dead-letter stream holds, in memory. */
+export interface InProcessDeadLetter {
+  durable: string;
+  seq: number;
+  /** The event as it was on the wire. */
+  data: string;
+  deliveries: number;
+  reason: DeadLetterReason;
+  error: string;
+  at: number;
 }
 
 /** A served command: the payload arrives JSON round-tripped, as off the wire. */
@@ -37,10 +52,13 @@ export class InProcessBroker implements InProcessEventLog {
   private readonly groups = new Map<string, InProcessDurableGroup>();
   private readonly maxRetainedEvents: number;
   private readonly duplicateWindowMs: number;
+  private readonly maxDeadLetters: number;
+  private readonly dead: InProcessDeadLetter[] = [];
 
   constructor(options: InProcessBrokerOptions = {}) {
     this.maxRetainedEvents = options.maxRetainedEvents ?? 100_000;
     this.duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
+    this.maxDeadLetters = options.maxDeadLetters ?? 10_000;
   }
 
   // -- commands --
@@ -125,6 +143,16 @@ export class InProcessBroker implements InProcessEventLog {
     }
     for (const group of this.groups.values()) group.dispatch();
     return this.lastSeq;
+  }
+
+  /** Events consumers gave up on, oldest first (they are also logged). */
+  get deadLetters(): readonly InProcessDeadLetter[] {
+    return this.dead;
+  }
+
+  deadLetter(letter: InProcessDeadLetter): void {
+    this.dead.push(letter);
+    if (this.dead.length > this.maxDeadLetters) this.dead.shift();
   }
 
   /** The durable group of that name, created on first use (delivering from the log's head). */

@@ -4,6 +4,7 @@ import {
   jetstreamManager,
   RetentionPolicy,
   StorageType,
+  type StreamConfig,
   type StreamInfo,
 } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
@@ -28,11 +29,7 @@ const MIN_DUPLICATE_WINDOW_MS = 2 * 60 * 1000;
 /** JetStream's "stream name already in use with a different configuration". */
 const STREAM_NAME_IN_USE = 10058;
 
-/**
- * Creates the events stream, or brings an existing one to this configuration. Safe when
- * every replica runs it at once: creating a stream that exists with the same configuration
- * succeeds, and a differing one (an older deploy's) is updated instead.
- */
+/** Creates the events stream, or brings an existing one to this configuration. */
 export async function ensureEventsStream(options: EventsStreamOptions): Promise<StreamInfo> {
   const s = subjects(options.prefix ?? DEFAULT_NATS_PREFIX);
   const duplicateWindowMs = Math.max(
@@ -49,16 +46,59 @@ export async function ensureEventsStream(options: EventsStreamOptions): Promise<
     discard: DiscardPolicy.Old,
     num_replicas: options.replicas ?? 1,
   };
-  const jsm = await jetstreamManager(options.connection);
+  return addOrUpdateStream(options.connection, s.eventsStream, limits);
+}
+
+export interface DeadLetterStreamOptions {
+  connection: NatsConnection;
+  /** NATS_PREFIX; default `wagw`. */
+  prefix?: string;
+  /** Retention by age; default 30 days. */
+  maxAgeMs?: number;
+  /** Retention by count; default 100 000 (oldest go first: a flood of garbage is bounded). */
+  maxMessages?: number;
+  /** Replicas in a clustered JetStream; default 1. */
+  replicas?: number;
+}
+
+/**
+ * The dead-letter stream: every event a consumer gave up on, as it was on the wire, with why
+ * in its headers (see JetStreamEventConsumer). Same create-or-update as the events stream.
+ */
+export async function ensureDeadLetterStream(
+  options: DeadLetterStreamOptions,
+): Promise<StreamInfo> {
+  const s = subjects(options.prefix ?? DEFAULT_NATS_PREFIX);
+  return addOrUpdateStream(options.connection, s.deadLettersStream, {
+    subjects: [s.deadLettersWildcard],
+    max_age: nanos(options.maxAgeMs ?? 30 * DAY_MS),
+    max_msgs: options.maxMessages ?? 100_000,
+    duplicate_window: nanos(MIN_DUPLICATE_WINDOW_MS),
+    discard: DiscardPolicy.Old,
+    num_replicas: options.replicas ?? 1,
+  });
+}
+
+/**
+ * Creates a stream, or brings an existing one to these limits. Safe when every replica runs
+ * it at once: creating a stream that exists with the same configuration succeeds, and a
+ * differing one (an older deploy's) is updated instead.
+ */
+async function addOrUpdateStream(
+  connection: NatsConnection,
+  name: string,
+  limits: Partial<StreamConfig> & { subjects: string[] },
+): Promise<StreamInfo> {
+  const jsm = await jetstreamManager(connection);
   try {
     return await jsm.streams.add({
-      name: s.eventsStream,
+      name,
       retention: RetentionPolicy.Limits,
       storage: StorageType.File,
       ...limits,
     });
   } catch (err) {
     if (!(err instanceof JetStreamApiError) || err.code !== STREAM_NAME_IN_USE) throw err;
-    return jsm.streams.update(s.eventsStream, limits);
+    return jsm.streams.update(name, limits);
   }
 }

@@ -9,7 +9,7 @@ import {
   type ConsumerMessages,
   type JsMsg,
 } from '@nats-io/jetstream';
-import { nanos, type NatsConnection } from '@nats-io/transport-node';
+import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
   DEFAULT_NATS_PREFIX,
   parseGatewayEvent,
@@ -20,6 +20,12 @@ import {
 import type { EventConsumer, EventHandler } from '../messaging.ports.js';
 import { abortableSleep } from '../shared/abortable-sleep.util.js';
 import { backoffDelay, type BackoffPolicy } from '../shared/backoff.policy.js';
+import {
+  deadLetterError,
+  DEFAULT_MAX_DELIVERIES,
+  verdictAfterFailure,
+  type DeadLetterReason,
+} from '../shared/dead-letter.policy.js';
 import {
   describeError,
   nestMessagingLogger,
@@ -33,6 +39,13 @@ export interface JetStreamEventConsumerOptions {
   prefix?: string;
   /** Makes sure the events stream exists (e.g. `ensureEventsStream`) before the consumer. */
   ensureStream?: (connection: NatsConnection) => Promise<unknown>;
+  /**
+   * Makes sure the dead-letter stream exists (e.g. `ensureDeadLetterStream`) before the first
+   * dead letter; without it a dead letter goes to the subject only if a stream captures it.
+   */
+  ensureDeadLetterStream?: (connection: NatsConnection) => Promise<unknown>;
+  /** Deliveries of a failing event before it is dead-lettered; default 50 (~30 min). */
+  maxDeliveries?: number;
   /** Redelivery when a replica dies mid-event; default 30 s (kept alive while handling). */
   ackWaitMs?: number;
   /** Delay before a rejected event comes back, by delivery count; default 1 s → 60 s. */
@@ -58,9 +71,14 @@ const CONSUMER_EXISTS = 10148;
  * event to one replica; a replica buffers up to `batch` events and handles up to `concurrency`
  * at once (events carry their session's whole state and an (epoch, seq), so the fold needs no
  * order; one at a time, a fleet takeover of a thousand sessions folds for seconds). Explicit
- * ack after the handler resolves; a rejection naks with a backoff delay (unlimited
- * deliveries: the handler decides what is poison, not a counter). A message that isn't a
- * valid event is logged and terminated so it can't block the consumer.
+ * ack after the handler resolves; a rejection naks with a backoff delay.
+ *
+ * Nothing can block the consumer for ever: a message that isn't a valid event (checked
+ * strictly, see parseGatewayEvent) is dead-lettered and terminated before any handler sees
+ * it; an event whose handler throws PoisonEventError, or fails on its `maxDeliveries`-th
+ * delivery, is published to `<prefix>.v1.dead.<durable>` (the dead-letter stream) with why in
+ * its headers, then terminated. A valid event is terminated only once its dead letter is
+ * stored: if that fails it is redelivered and tried again.
  */
 export class JetStreamEventConsumer implements EventConsumer {
   private readonly subjects: Subjects;
@@ -68,7 +86,9 @@ export class JetStreamEventConsumer implements EventConsumer {
   private readonly redelivery: BackoffPolicy;
   private readonly maxAckPending: number;
   private readonly concurrency: number;
+  private readonly maxDeliveries: number;
   private readonly log: MessagingLogger;
+  private deadLetterStreamReady = false;
   private readonly stop = new AbortController();
   private readonly runs = new Map<string, Run>();
 
@@ -78,6 +98,9 @@ export class JetStreamEventConsumer implements EventConsumer {
     this.redelivery = options.redelivery ?? { baseMs: 1_000, capMs: 60_000 };
     this.maxAckPending = options.maxAckPending ?? 1_000;
     this.concurrency = options.concurrency ?? 128;
+    this.maxDeliveries = options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES;
+    if (!Number.isInteger(this.maxDeliveries) || this.maxDeliveries < 1)
+      throw new Error('maxDeliveries must be a positive integer');
     this.log = options.logger ?? nestMessagingLogger(JetStreamEventConsumer.name);
   }
 
@@ -195,6 +218,8 @@ export class JetStreamEventConsumer implements EventConsumer {
         { durable, seq: msg.seq, subject: msg.subject, err: describeError(err) },
         'malformed event terminated',
       );
+      // Kept for forensics (a forged event, a gateway bug) if possible, but never retried.
+      await this.deadLetter(durable, msg, 'malformed', err).catch(() => false);
       msg.term();
       return;
     }
@@ -204,21 +229,67 @@ export class JetStreamEventConsumer implements EventConsumer {
       await handler(event);
       msg.ack();
     } catch (err) {
-      const delayMs = backoffDelay(msg.info.deliveryCount, this.redelivery);
+      const deliveries = msg.info.deliveryCount;
+      const verdict = verdictAfterFailure(err, deliveries, this.maxDeliveries);
+      const context = { durable, seq: msg.seq, eventId: event.id, deliveries };
+      if (verdict.kind === 'dead_letter') {
+        try {
+          await this.deadLetter(durable, msg, verdict.reason, err);
+          this.log.error(
+            { ...context, reason: verdict.reason, err: describeError(err) },
+            'event dead-lettered',
+          );
+          msg.term();
+          return;
+        } catch (dlqErr) {
+          this.log.error(
+            { ...context, err: describeError(dlqErr) },
+            'cannot store a dead letter; redelivering',
+          );
+        }
+      }
+      const delayMs = backoffDelay(deliveries, this.redelivery);
       this.log.warn(
-        {
-          durable,
-          seq: msg.seq,
-          eventId: event.id,
-          deliveries: msg.info.deliveryCount,
-          delayMs,
-          err: describeError(err),
-        },
+        { ...context, delayMs, err: describeError(err) },
         'event handler failed; redelivering',
       );
       msg.nak(delayMs);
     } finally {
       clearInterval(keepAlive);
+    }
+  }
+
+  /**
+   * Publishes the message as it was on the wire to the durable's dead-letter subject, with why
+   * in the headers; deduplicated per (durable, stream sequence), so a retry stores it once.
+   */
+  private async deadLetter(
+    durable: string,
+    msg: JsMsg,
+    reason: DeadLetterReason,
+    error: unknown,
+  ): Promise<void> {
+    const nc = await this.options.connection();
+    if (!this.deadLetterStreamReady) {
+      await this.options.ensureDeadLetterStream?.(nc);
+      this.deadLetterStreamReady = true;
+    }
+    const h = headers();
+    h.set('Wagw-Durable', durable);
+    h.set('Wagw-Subject', msg.subject);
+    h.set('Wagw-Stream-Seq', String(msg.seq));
+    h.set('Wagw-Deliveries', String(msg.info.deliveryCount));
+    h.set('Wagw-Reason', reason);
+    h.set('Wagw-Error', deadLetterError(error));
+    try {
+      await jetstream(nc).publish(this.subjects.deadLetter(durable), msg.data, {
+        msgID: `${durable}.${msg.seq}`,
+        headers: h,
+      });
+    } catch (err) {
+      // The stream may be gone (NATS lost its storage): ensure it again next time.
+      this.deadLetterStreamReady = false;
+      throw err;
     }
   }
 }

@@ -32,7 +32,7 @@ export interface JetStreamEventPublisherOptions {
   publishTimeoutMs?: number;
   /** Delay between attempts while NATS/JetStream is unavailable; default 100 ms → 5 s. */
   retry?: BackoffPolicy;
-  /** Backlog size at which to warn (and readiness should fail); default 100 000. */
+  /** Backlog at which `backlogged` turns true (until under half of it); default 10 000. */
   highWaterMark?: number;
   /** How long close() keeps trying to publish the backlog; default 5 s. */
   closeTimeoutMs?: number;
@@ -67,8 +67,9 @@ const encoder = new TextEncoder();
  *
  * The backlog is never truncated: dropping the oldest events would lose exactly the state
  * changes the API needs (status, pairing, logout), and they can't be rebuilt. Past
- * `highWaterMark` it logs and `pending` says so, for readiness to fail and the gateway to stop
- * taking sessions; memory is the bound (~1 KB per event: 100k events ≈ 100 MB).
+ * `highWaterMark` it logs and `backlogged` says so until the backlog is under half of it, for
+ * readiness to fail and the gateway to stop taking sessions; memory is the bound (~1 KB per
+ * event: 10k events ≈ 10 MB; the sessions already held keep adding to it).
  */
 export class JetStreamEventPublisher implements EventPublisher {
   private readonly subjects: Subjects;
@@ -92,7 +93,7 @@ export class JetStreamEventPublisher implements EventPublisher {
     this.subjects = subjects(options.prefix ?? DEFAULT_NATS_PREFIX);
     this.retry = options.retry ?? { baseMs: 100, capMs: 5_000 };
     this.publishTimeoutMs = options.publishTimeoutMs ?? 5_000;
-    this.highWaterMark = options.highWaterMark ?? 100_000;
+    this.highWaterMark = options.highWaterMark ?? 10_000;
     this.closeTimeoutMs = options.closeTimeoutMs ?? 5_000;
     this.window = options.window ?? 128;
     this.log = options.logger ?? nestMessagingLogger(JetStreamEventPublisher.name);
@@ -100,6 +101,10 @@ export class JetStreamEventPublisher implements EventPublisher {
 
   get pending(): number {
     return this.queue.size;
+  }
+
+  get backlogged(): boolean {
+    return this.overHighWaterMark;
   }
 
   publish(event: AnyGatewayEvent): void {

@@ -9,6 +9,7 @@ import { natsConnectionOptions, type NatsEndpoint } from './nats-connection.opti
 export class LazyNatsConnection {
   private pending: Promise<NatsConnection> | null = null;
   private connected: NatsConnection | null = null;
+  private up = false;
   private closed = false;
 
   constructor(private readonly endpoint: NatsEndpoint) {}
@@ -20,8 +21,13 @@ export class LazyNatsConnection {
       this.pending.then(
         (nc) => {
           // Closed while the first connect was still waiting for NATS: don't leak it.
-          if (this.closed) void nc.close();
-          else this.connected = nc;
+          if (this.closed) {
+            void nc.close();
+            return;
+          }
+          this.connected = nc;
+          this.up = true;
+          void this.track(nc);
         },
         () => {
           this.pending = null;
@@ -29,6 +35,19 @@ export class LazyNatsConnection {
       );
     }
     return this.pending;
+  }
+
+  /** Connected right now; null while never opened (nobody needed it yet). */
+  get isUp(): boolean | null {
+    return this.pending === null && this.connected === null ? null : this.up;
+  }
+
+  private async track(nc: NatsConnection): Promise<void> {
+    void nc.closed().then(() => (this.up = false));
+    for await (const status of nc.status()) {
+      if (status.type === 'disconnect') this.up = false;
+      else if (status.type === 'reconnect') this.up = true;
+    }
   }
 
   async close(): Promise<void> {

@@ -29,10 +29,17 @@ export interface NatsCommandClientOptions extends NatsEndpoint {
 export class NatsCommandClient implements CommandClient {
   private readonly proxy: ClientNats;
   private readonly subjects: Subjects;
+  private status: string | null = null;
 
   constructor(options: NatsCommandClientOptions) {
     this.subjects = subjects(options.prefix ?? DEFAULT_NATS_PREFIX);
     this.proxy = new ClientNats(natsConnectionOptions(options));
+    this.proxy.status.subscribe((status) => (this.status = status));
+  }
+
+  /** Connected right now; null while never opened (no request made yet). */
+  get isUp(): boolean | null {
+    return this.status === null ? null : this.status === 'connected';
   }
 
   /** Optional: connect ahead of the first request (waits until NATS is reachable). */

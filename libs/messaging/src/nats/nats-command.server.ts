@@ -46,12 +46,21 @@ export class NatsCommandServer extends ServerNats implements CommandServer {
   private readonly inFlight = new InFlightTracker();
   private subscriptionsBySubject: Subscription[] = [];
   private state: 'idle' | 'serving' | 'closed' = 'idle';
+  private connection: string | null = null;
 
   constructor(options: NatsCommandServerOptions) {
     super(natsConnectionOptions(options));
     this.subjects = subjects(options.prefix ?? DEFAULT_NATS_PREFIX);
     this.gracePeriodMs = options.gracePeriodMs ?? 10_000;
     this.log = options.logger ?? nestMessagingLogger(NatsCommandServer.name);
+    this.status.subscribe((status) => (this.connection = status));
+  }
+
+  /** Connected right now; null while not serving. */
+  get isUp(): boolean | null {
+    return this.state !== 'serving' || this.connection === null
+      ? null
+      : this.connection === 'connected';
   }
 
   /** Resolves once subscribed; with NATS down it waits for it (the connection never gives up). */

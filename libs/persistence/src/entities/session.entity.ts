@@ -68,6 +68,13 @@ export class SessionEntity {
   @Column({ name: 'lease_expires_at', type: 'timestamptz', precision: 3, nullable: true })
   leaseExpiresAt: Date | null;
 
+  /**
+   * The gateway whose claim set `epoch`; kept on release (unlike `owner_id`), so the API folds
+   * that gateway's late events for this epoch and nobody else's.
+   */
+  @Column({ name: 'claimed_by', type: 'text', nullable: true })
+  claimedBy: string | null;
+
   // --- folded from gateway events (ordered by the event's epoch + seq) ---
 
   @Column({ type: 'text', nullable: true })
