@@ -6,28 +6,20 @@
 //
 // Every scenario runs BENCH_RUNS times; the table shows the median run (by req/s) of each.
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import autocannon from 'autocannon';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import pg from 'pg';
+import { cliCreateApiKey, freePort, rssMb } from './lib/procs.mjs';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 10);
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const EMBEDDED = process.argv.includes('--embedded');
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createNetServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
 
 async function withAdmin(sql) {
   const c = new pg.Client({ connectionString: ADMIN_URL });
@@ -38,13 +30,6 @@ async function withAdmin(sql) {
     await c.end();
   }
 }
-
-const rssMb = (pid) => {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith('VmRSS'));
-  return Math.round(Number(line.split(/\s+/)[1]) / 1024);
-};
 
 async function main() {
   const dbName = `wagw_bench_${Date.now()}`;
@@ -98,23 +83,7 @@ async function main() {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  const key = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [
-        'apps/api/dist/cli.js',
-        'api-keys',
-        'create',
-        '--org',
-        'org_bench',
-        '--name',
-        'bench',
-        '--capabilities',
-        'manage,send',
-      ],
-      { env },
-    ).toString(),
-  ).secret;
+  const key = cliCreateApiKey(env);
   const idleRss = rssMb(api.pid);
   const session = await (
     await fetch(`${base}/api/v1/sessions`, {

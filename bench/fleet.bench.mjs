@@ -32,6 +32,7 @@ import {
   cpuByPid,
   cpuDelta,
   cpuSeconds,
+  cliCreateApiKey,
   freePort,
   killAllChildren,
   machineBusySeconds,
@@ -926,29 +927,7 @@ async function main() {
     env: { PATH: process.env.PATH, DATABASE_URL: ctx.dbUrl, LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
-  ctx.apiKey = JSON.parse(
-    execFileSync(
-      process.execPath,
-      [
-        'apps/api/dist/cli.js',
-        'api-keys',
-        'create',
-        '--org',
-        'org_bench',
-        '--name',
-        'bench',
-        '--capabilities',
-        'manage,send',
-      ],
-      {
-        env: { PATH: process.env.PATH, DATABASE_URL: ctx.dbUrl, LOG_LEVEL: 'warn' },
-      },
-    )
-      .toString()
-      .trim()
-      .split('\n')
-      .pop(),
-  ).secret;
+  ctx.apiKey = cliCreateApiKey({ DATABASE_URL: ctx.dbUrl });
   ctx.pool = new pg.Pool({
     connectionString: ctx.dbUrl,
     max: Math.max(...START_CONCURRENCY) + 3,

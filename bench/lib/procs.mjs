@@ -88,6 +88,26 @@ export async function waitFor(what, probe, timeoutMs = 30_000, intervalMs = 50) 
   throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
 }
 
+/** An API key (manage + send) of `org`, made with the operator CLI against `env`'s database. */
+export function cliCreateApiKey(env, org = 'org_bench') {
+  const out = execFileSync(
+    process.execPath,
+    [
+      resolve(REPO_ROOT, 'apps/api/dist/cli.js'),
+      'api-keys',
+      'create',
+      '--org',
+      org,
+      '--name',
+      'bench',
+      '--capabilities',
+      'manage,send',
+    ],
+    { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env } },
+  );
+  return JSON.parse(out.toString().trim().split('\n').pop()).secret;
+}
+
 /** VmRSS in MB (one decimal). */
 export function rssMb(pid) {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')

@@ -9,7 +9,7 @@ import {
   type ReEncryptResult,
   reEncryptAuthState,
 } from '@wagw/gateway';
-import { openDatabase } from '@wagw/persistence';
+import { type OpenDatabase, openDatabase } from '@wagw/persistence';
 import { ApiKeyCache } from './api-keys/api-key-cache.js';
 import { ApiKeyResponse } from './api-keys/dto/api-key.response.js';
 import { ApiKeysRepository } from './api-keys/api-keys.repository.js';
@@ -44,13 +44,7 @@ async function cli(argv: string[]): Promise<unknown> {
     if (command !== 're-encrypt') throw new UsageError(`unknown command ${command}`);
     return reEncrypt(config);
   }
-  const db = await openDatabase({
-    databaseUrl: config.DATABASE_URL,
-    dataDir: config.DATA_DIR,
-    poolSize: 2,
-    applicationName: 'wagw-cli',
-    role: 'client',
-  });
+  const db = await openCliDatabase(config);
   try {
     const repository = new ApiKeysRepository(db.dataSource);
     const service = new ApiKeysService(repository, new ApiKeyCache(0));
@@ -94,18 +88,23 @@ async function reEncrypt(config: ApiConfig): Promise<ReEncryptResult> {
       ? null
       : await readEmbeddedAuthStateKey(config.DATA_DIR).then((k) => (k ? [k] : null)));
   if (!keys) throw new UsageError('no auth-state keys: set AUTH_STATE_KEYS (new key first)');
-  const db = await openDatabase({
+  const db = await openCliDatabase(config);
+  try {
+    return await reEncryptAuthState(db.dataSource, new AuthStateCipher(keys));
+  } finally {
+    await db.close();
+  }
+}
+
+/** The database the product uses: Postgres, or the running product's embedded one. */
+function openCliDatabase(config: ApiConfig): Promise<OpenDatabase> {
+  return openDatabase({
     databaseUrl: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
     poolSize: 2,
     applicationName: 'wagw-cli',
     role: 'client',
   });
-  try {
-    return await reEncryptAuthState(db.dataSource, new AuthStateCipher(keys));
-  } finally {
-    await db.close();
-  }
 }
 
 function parseCapabilities(list: string): Capability[] {
