@@ -224,13 +224,10 @@ export class BaileysConnection implements WaConnection {
       if (!(error instanceof LeaseLostError)) {
         this.log.error({ err: error }, 'could not store credentials');
       }
-      this.localReason = {
-        code: WaDisconnectCode.closedByClient,
-        message:
-          error instanceof LeaseLostError
-            ? 'could not store credentials (lease lost)'
-            : 'could not store credentials',
-      };
+      this.localReason =
+        error instanceof LeaseLostError
+          ? { code: WaDisconnectCode.leaseLost, message: 'lease lost: credentials not stored' }
+          : { code: WaDisconnectCode.closedByClient, message: 'could not store credentials' };
       void this.sock?.end(undefined);
     });
   }

@@ -22,8 +22,13 @@ export const WaDisconnectCode = {
   multideviceMismatch: 411,
   /** Another connection for the same device took over. Never reconnect blindly. */
   connectionReplaced: 440,
-  /** We closed it ourselves (stop, drain, lease lost). */
+  /** We closed it ourselves (stop, drain). */
   closedByClient: 499,
+  /**
+   * Ours, never WhatsApp's: a write of this connection's auth state was refused by the lease
+   * fence, so this process no longer holds the session. Never reconnect; a peer owns it now.
+   */
+  leaseLost: 498,
 } as const;
 export type WaDisconnectCode = (typeof WaDisconnectCode)[keyof typeof WaDisconnectCode];
 

@@ -14,6 +14,7 @@ describe('actionForClose', () => {
     [411, 'failed'],
     [405, 'failed'],
     [440, 'replaced'],
+    [498, 'lease_lost'],
   ])('code %i → %s', (code, kind) => {
     expect(actionForClose(code, { pairing: false }).kind).toBe(kind);
   });

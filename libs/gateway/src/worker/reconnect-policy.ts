@@ -16,7 +16,9 @@ export type CloseAction =
    * 408 while pairing: its QR refs (or pairing code) ran out, nobody scanned. As on WhatsApp the
    * pairing is over: stopped (`qr_timeout`), its slot freed, not retried.
    */
-  | { kind: 'pairing_expired' };
+  | { kind: 'pairing_expired' }
+  /** 498: our own fenced write was refused: we no longer hold the session; stop, say nothing. */
+  | { kind: 'lease_lost' };
 
 /** The status reason of a pairing that ran out of QR codes. */
 export const QR_TIMEOUT_REASON = 'qr_timeout';
@@ -35,6 +37,8 @@ export function actionForClose(code: number, context: { pairing: boolean }): Clo
       return { kind: 'failed' };
     case WaDisconnectCode.connectionReplaced:
       return { kind: 'replaced' };
+    case WaDisconnectCode.leaseLost:
+      return { kind: 'lease_lost' };
     default:
       return { kind: 'backoff' };
   }

@@ -266,6 +266,10 @@ export class SessionRunner implements WaConnectionListener {
         this.status('stopped', QR_TIMEOUT_REASON);
         void this.finish({ stopDesired: true });
         return;
+      case 'lease_lost':
+        // A peer holds it now: as when the renewal finds the lease gone, emit and write nothing.
+        this.fence();
+        return;
     }
   }
 

@@ -359,7 +359,7 @@ describe('SimulatedConnectionFactory against the real wa-sim', () => {
     await second.conn.close();
   });
 
-  it('fails closed with 499 when the credentials cannot be stored (lease lost)', async () => {
+  it('fails closed with 498 (lease lost) when the credentials cannot be stored', async () => {
     const auth = new MemoryAuthStore();
     auth.failWrites = true;
     const { conn, events } = create(auth);
@@ -368,7 +368,7 @@ describe('SimulatedConnectionFactory against the real wa-sim', () => {
     await api(sim, 'POST', '/sim/v1/qr:scan', { qr, phoneNumber: newPhone() });
     expect(await events.next('close')).toEqual({
       type: 'close',
-      code: 499,
+      code: 498,
       message: 'could not store credentials (lease lost)',
     });
     expect(events.count('close')).toBe(1);

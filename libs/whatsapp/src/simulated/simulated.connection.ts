@@ -280,7 +280,7 @@ export class SimulatedConnection implements WaConnection {
     const stored: StoredCreds = { driver: 'simulated', ...credentials };
     this.credsWrite = this.options.auth.writeCreds(JSON.stringify(stored)).catch(() => {
       this.localReason = {
-        code: WaDisconnectCode.closedByClient,
+        code: WaDisconnectCode.leaseLost,
         message: 'could not store credentials (lease lost)',
       };
       this.ws?.close(1000, 'lease lost');
