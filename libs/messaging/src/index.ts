@@ -1,6 +1,7 @@
 export * from './messaging.ports.js';
 export * from './messaging.types.js';
 export { backoffDelay, type BackoffPolicy } from './shared/backoff.policy.js';
+export { abortableSleep } from './shared/abortable-sleep.util.js';
 export {
   nestMessagingLogger,
   silentMessagingLogger,

@@ -1,6 +1,13 @@
 import { Module } from '@nestjs/common';
 import { SessionsModule } from '../sessions/sessions.module.js';
+import { EventHub } from './event-hub.service.js';
+import { EventsController } from './events.controller.js';
+import { EventsService } from './events.service.js';
 import { SessionEventsFolder } from './session-events.folder.js';
 
-@Module({ imports: [SessionsModule], providers: [SessionEventsFolder] })
+@Module({
+  imports: [SessionsModule],
+  controllers: [EventsController],
+  providers: [SessionEventsFolder, EventHub, EventsService],
+})
 export class EventsModule {}

@@ -1,0 +1,190 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import type { PublicEvent } from '@wagw/contracts';
+import type { EventStream, EventStreamCursor, StreamEntry } from '@wagw/messaging';
+import { ApiConfig } from '../config/api-config.js';
+import { EVENT_STREAM } from '../messaging/messaging.tokens.js';
+import { MetricsService } from '../ops/metrics.service.js';
+import { EventRing, type HubEvent } from './event-ring.js';
+import type { SseClient } from './sse-client.js';
+import { eventChunk, HEARTBEAT, resyncChunk } from './sse-format.js';
+
+const FAN_OUT_BATCH = 1_000;
+const CATCH_UP_BATCH = 500;
+
+/**
+ * The SSE fan-out of one API replica: ONE reader of the events stream, however many clients.
+ * Each event is framed once and written to the live clients of its organization (clients are
+ * indexed by organization, and each checks the organization again). Recent events stay in a
+ * ring, so a client resuming with Last-Event-ID is served from memory; an older position is
+ * replayed from the stream by a reader of its own until the client reaches the ring, then it
+ * joins the live fan-out in the same synchronous step (no gap, no repeat). A client that does
+ * not keep up is cut off with a final event instead of growing this replica's memory.
+ */
+@Injectable()
+export class EventHub
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
+  private readonly logger = new Logger(EventHub.name);
+  private ring = new EventRing(1, 1);
+  private head = 0;
+  private readonly all = new Set<SseClient>();
+  private readonly liveByOrg = new Map<string, Set<SseClient>>();
+  private reader: EventStreamCursor | null = null;
+  private loop: Promise<void> | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(
+    @Inject(ApiConfig) private readonly config: ApiConfig,
+    @Inject(EVENT_STREAM) private readonly stream: EventStream,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const { lastSeq } = await this.stream.bounds();
+    this.head = lastSeq;
+    this.ring = new EventRing(this.config.SSE_REPLAY_BUFFER_EVENTS, lastSeq + 1);
+    this.reader = this.stream.read(lastSeq + 1);
+    this.loop = this.follow(this.reader);
+    this.heartbeat = setInterval(() => {
+      for (const client of this.all) client.write(HEARTBEAT);
+    }, this.config.SSE_HEARTBEAT_MS);
+    this.heartbeat.unref();
+  }
+
+  /** Before the HTTP server closes: it waits for open connections, and streams never end. */
+  beforeApplicationShutdown(): void {
+    this.stopped = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    for (const client of [...this.all])
+      client.cutOff('shutdown', 'this API replica is shutting down: reconnect with Last-Event-ID');
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.reader?.close();
+    await this.loop;
+  }
+
+  /** Registers a connected client and brings it to the live fan-out from `lastEventId`. */
+  async attach(client: SseClient, lastEventId: number | null): Promise<void> {
+    this.all.add(client);
+    this.metrics.sseClients.set(this.all.size);
+    if (lastEventId === null || this.inRing(lastEventId)) {
+      this.goLive(client, lastEventId ?? this.head);
+      return;
+    }
+    const bounds = await this.stream.bounds();
+    if (client.closed) return;
+    if (lastEventId > bounds.lastSeq) {
+      client.write(resyncChunk('position_unknown', lastEventId, this.head));
+      this.goLive(client, this.head);
+    } else if (lastEventId >= this.head || this.inRing(lastEventId)) {
+      // At or ahead of this replica's reader (another replica was ahead): what follows comes live.
+      this.goLive(client, lastEventId);
+    } else if (lastEventId + 1 < bounds.firstSeq) {
+      client.write(resyncChunk('position_expired', lastEventId, this.head));
+      this.goLive(client, this.head);
+    } else {
+      await this.catchUp(client, lastEventId);
+    }
+  }
+
+  /** Forgets a client whose connection ended (it closed, or was cut off). */
+  detach(client: SseClient): void {
+    this.all.delete(client);
+    const live = this.liveByOrg.get(client.filter.organizationId);
+    live?.delete(client);
+    if (live?.size === 0) this.liveByOrg.delete(client.filter.organizationId);
+    this.metrics.sseClients.set(this.all.size);
+  }
+
+  /** Every event after `position` is in the ring (or not yet read by this replica). */
+  private inRing(position: number): boolean {
+    return position + 1 >= this.ring.coveredFrom && position <= this.head;
+  }
+
+  /** Replays the ring after `position` and joins the fan-out, synchronously. */
+  private goLive(client: SseClient, position: number): void {
+    if (client.closed || this.stopped) return;
+    client.position = position;
+    client.live = true;
+    client.cork();
+    for (const event of this.ring.after(position)) client.offer(event);
+    const org = client.filter.organizationId;
+    let live = this.liveByOrg.get(org);
+    if (!live) this.liveByOrg.set(org, (live = new Set()));
+    live.add(client);
+    client.uncork();
+  }
+
+  /** Replays from the stream, paced by the client, until the ring covers the rest. */
+  private async catchUp(client: SseClient, from: number): Promise<void> {
+    client.position = from;
+    const reader = this.stream.read(from + 1);
+    try {
+      while (!client.closed && !this.stopped) {
+        // Caught up with the ring (or ahead of this replica's reader): join the fan-out.
+        if (client.position + 1 >= this.ring.coveredFrom)
+          return this.goLive(client, client.position);
+        for (const { seq, event } of await reader.next(CATCH_UP_BATCH, 1_000)) {
+          if (seq <= client.position) continue;
+          const hubEvent = event && toHubEvent(seq, event);
+          if (hubEvent && client.matches(hubEvent)) await client.writePaced(hubEvent.chunk);
+          if (client.closed) return;
+          client.position = seq;
+        }
+      }
+    } finally {
+      await reader.close();
+    }
+  }
+
+  private async follow(reader: EventStreamCursor): Promise<void> {
+    while (!this.stopped) {
+      try {
+        this.fanOut(await reader.next(FAN_OUT_BATCH, 5_000));
+      } catch (error) {
+        this.logger.error(`SSE fan-out failed: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  private fanOut(entries: readonly StreamEntry[]): void {
+    const touched = new Set<SseClient>();
+    for (const { seq, event } of entries) {
+      if (seq <= this.head) continue;
+      this.head = seq;
+      if (!event) continue;
+      const hubEvent = toHubEvent(seq, event);
+      this.ring.push(hubEvent);
+      const live = this.liveByOrg.get(event.organizationId);
+      if (!live) continue;
+      for (const client of live) {
+        if (!touched.has(client)) {
+          touched.add(client);
+          client.cork();
+        }
+        client.offer(hubEvent);
+      }
+    }
+    for (const client of touched) client.uncork();
+  }
+}
+
+function toHubEvent(seq: number, event: PublicEvent): HubEvent {
+  return {
+    seq,
+    organizationId: event.organizationId,
+    sessionId: event.sessionId,
+    type: event.type,
+    chunk: eventChunk(seq, event),
+  };
+}
