@@ -13,7 +13,7 @@ import { EVENT_STREAM } from '../messaging/messaging.tokens.js';
 import { MetricsService } from '../ops/metrics.service.js';
 import { EventRing, type HubEvent } from './event-ring.js';
 import type { SseClient } from './sse-client.js';
-import { eventChunk, HEARTBEAT, resyncChunk } from './sse-format.js';
+import { type DisconnectReason, eventChunk, HEARTBEAT, resyncChunk } from './sse-format.js';
 
 const FAN_OUT_BATCH = 1_000;
 const CATCH_UP_BATCH = 500;
@@ -97,8 +97,9 @@ export class EventHub
     }
   }
 
-  /** Forgets a client whose connection ended (it closed, or was cut off). */
-  detach(client: SseClient): void {
+  /** Forgets a client whose connection ended: it closed, or was cut off (`reason`). */
+  detach(client: SseClient, reason: DisconnectReason | null = null): void {
+    if (reason && this.all.has(client)) this.metrics.sseCutOff.inc({ reason });
     this.all.delete(client);
     const live = this.liveByOrg.get(client.filter.organizationId);
     live?.delete(client);

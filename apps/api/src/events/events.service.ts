@@ -49,7 +49,7 @@ export class EventsService {
       { organizationId, sessionId: query.sessionId ?? null, types },
       response,
       this.config.SSE_CLIENT_BUFFER_BYTES,
-      (closed) => this.hub.detach(closed),
+      (closed, reason) => this.hub.detach(closed, reason),
     );
     await this.hub.attach(client, lastEventId);
   }
