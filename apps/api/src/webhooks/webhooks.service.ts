@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  DomainError,
   failedPrecondition,
   newId,
   notFound,
   type Principal,
+  rateLimited,
   validationError,
 } from '@wagw/domain';
 import { WebhookEntity } from '@wagw/persistence';
@@ -48,11 +48,10 @@ export class WebhooksService {
     await this.urls.assertDeliverable(dto.url);
     await this.assertSession(organizationId, dto.sessionId);
     if ((await this.webhooks.count(organizationId)) >= this.config.WEBHOOK_MAX_PER_ORG) {
-      throw new DomainError(
-        'rate_limited',
-        `an organization may have ${this.config.WEBHOOK_MAX_PER_ORG} webhooks`,
-        { reason: 'webhook_quota', limit: this.config.WEBHOOK_MAX_PER_ORG },
-      );
+      throw rateLimited(`an organization may have ${this.config.WEBHOOK_MAX_PER_ORG} webhooks`, {
+        reason: 'webhook_quota',
+        limit: this.config.WEBHOOK_MAX_PER_ORG,
+      });
     }
     const now = new Date();
     const webhook = Object.assign(new WebhookEntity(), {
