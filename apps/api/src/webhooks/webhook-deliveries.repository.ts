@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isId, newId } from '@wagw/domain';
 import { WebhookDeliveryEntity, type WebhookDeliveryStatus } from '@wagw/persistence';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { entityFromRaw } from '../common/raw-entity.js';
 import type { AttemptResult } from './webhook-retry.policy.js';
 
 /** An event taken off the stream, ready to be queued for the webhooks that want it. */
@@ -258,13 +259,15 @@ export class WebhookDeliveriesRepository {
     id: string,
   ): Promise<WebhookDeliveryEntity | null> {
     if (!isId(id)) return null;
-    const [, count]: Updated = await this.dataSource.query(
+    // The row as this statement left it: a worker may claim it the moment it commits.
+    const [rows]: Updated = await this.dataSource.query(
       `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(),
               claimed_until = NULL, delivered_at = NULL
-        WHERE organization_id = $1 AND webhook_id = $2 AND id = $3 AND status <> 'pending'`,
+        WHERE organization_id = $1 AND webhook_id = $2 AND id = $3 AND status <> 'pending'
+       RETURNING *`,
       [organizationId, webhookId, id],
     );
-    return count > 0 ? this.findOne(organizationId, webhookId, id) : null;
+    return rows[0] ? entityFromRaw(this.repo, rows[0]) : null;
   }
 
   /** Forgets delivered deliveries and dead letters older than the retention, a batch at a time. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isId } from '@wagw/domain';
 import { WebhookDeliveryEntity, WebhookEntity } from '@wagw/persistence';
 import { DataSource, type Repository } from 'typeorm';
+import { entityFromRaw } from '../common/raw-entity.js';
 
 export type WebhookPatch = Partial<
   Pick<WebhookEntity, 'url' | 'eventTypes' | 'sessionId' | 'active'>
@@ -90,15 +91,7 @@ export class WebhooksRepository {
     });
   }
 
-  /** A raw row as the entity, columns' transformers applied. */
   private first(rows: Record<string, unknown>[]): WebhookEntity | null {
-    const row = rows[0];
-    if (!row) return null;
-    const entity = new WebhookEntity();
-    for (const column of this.repo.metadata.columns) {
-      (entity as unknown as Record<string, unknown>)[column.propertyName] =
-        row[column.databaseName];
-    }
-    return entity;
+    return rows[0] ? entityFromRaw(this.repo, rows[0]) : null;
   }
 }
