@@ -143,6 +143,11 @@ describe('webhooks over NATS, private networks allowed for the test receivers', 
       nextAttemptAt: null,
     });
     expect(delivery!.lastLatencyMs).toEqual(expect.any(Number));
+    // It failed for a while, and is healthy again since the success.
+    const got = await call(cluster.apis[0]!.baseUrl, 'GET', `/api/v1/webhooks/${webhook.id}`, {
+      token: keyA,
+    });
+    expect(got.body).toMatchObject({ active: true, failingSince: null, disabledReason: null });
   });
 
   it('keeps the order of one session while its head is retried; other sessions are not held up; a 4xx is not retried', async () => {

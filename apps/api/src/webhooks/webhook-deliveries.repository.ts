@@ -27,6 +27,8 @@ export interface ClaimedDelivery {
   url: string;
   /** The secrets that sign it: the current one, and the previous one during its grace period. */
   secrets: string[];
+  /** The webhook has been failing: a success must clear that. */
+  failing: boolean;
 }
 
 export interface DeliveryPage {
@@ -130,7 +132,8 @@ export class WebhookDeliveriesRepository {
         WHERE d.id = picked.id AND w.id = d.webhook_id
        RETURNING d.id, d.webhook_id, d.organization_id, d.payload, d.attempts, w.url, w.secret,
                  CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END
-                   AS previous_secret`,
+                   AS previous_secret,
+                 w.failing_since IS NOT NULL AS failing`,
       [limit, claimMs],
     );
     return rows.map((r) => ({
@@ -141,6 +144,7 @@ export class WebhookDeliveriesRepository {
       attempts: r.attempts as number,
       url: r.url as string,
       secrets: [r.secret as string, ...(r.previous_secret ? [r.previous_secret as string] : [])],
+      failing: r.failing === true,
     }));
   }
 

@@ -142,7 +142,8 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
       });
       if (!recorded) return; // the claim ran out meanwhile: another attempt owns the outcome
       if (outcome === 'delivered') {
-        await this.deliveries.markHealthy(delivery.webhookId);
+        // Most deliveries go to healthy webhooks: no write for them.
+        if (delivery.failing) await this.deliveries.markHealthy(delivery.webhookId);
         return;
       }
       const disabled = await this.deliveries.markFailing(
