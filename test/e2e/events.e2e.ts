@@ -5,10 +5,10 @@ import { connect } from '@nats-io/transport-node';
 import { subjects } from '@wagw/contracts';
 import { newId } from '@wagw/domain';
 import { ApiCluster } from '../support/api-cluster.js';
-import { call } from '../support/api-process.js';
+import { call, cliCreateApiKey } from '../support/api-process.js';
 import { NATS_URL } from '../support/fleet.js';
 import { GatewayEventSource } from '../support/gateway-event-source.js';
-import { waitFor } from '../support/processes.js';
+import { runToCompletion, waitFor } from '../support/processes.js';
 import { type ReceivedEvent, SseRecorder } from '../support/sse-recorder.js';
 
 /**
@@ -196,6 +196,24 @@ describe('event stream (SSE) on two API replicas over NATS', () => {
     // Then the stream goes on with what comes next.
     expect(expired.events.map((e) => e.event.id)).toEqual([next.id]);
     expect(unknown.events.map((e) => e.event.id)).toEqual([next.id]);
+  });
+
+  it('a stream opened with an API key that is then revoked ends at the next heartbeat', async () => {
+    const key = await cliCreateApiKey({ DATABASE_URL: cluster.db.url }, orgA, 'send');
+    const client = recorder(url(1), key.secret);
+    await client.waitForOpen();
+    await runToCompletion('apps/api/dist/cli.js', { DATABASE_URL: cluster.db.url }, [
+      'api-keys',
+      'revoke',
+      key.id,
+    ]);
+    await waitFor('stream ended', () => Promise.resolve(client.controls.length > 0), 10_000);
+    expect(client.controls[0]).toMatchObject({
+      type: 'disconnect',
+      data: { reason: 'credentials_revoked' },
+    });
+    // Its reconnection is refused: a 401 ends an EventSource for good.
+    await waitFor('closed', () => Promise.resolve(client.readyState === 2), 10_000);
   });
 
   it('a client that stops reading is cut off with a final event saying why; the others get everything', async () => {

@@ -3,7 +3,7 @@ import { newId } from '@wagw/domain';
 import { Webhook } from 'standardwebhooks';
 import { ApiCluster } from '../support/api-cluster.js';
 import { call } from '../support/api-process.js';
-import { GatewayEventSource } from '../support/gateway-events.js';
+import { GatewayEventSource } from '../support/gateway-event-source.js';
 import { waitFor } from '../support/processes.js';
 import { SseRecorder } from '../support/sse-recorder.js';
 import { type ReceivedRequest, WebhookReceiver } from '../support/webhook-receiver.js';

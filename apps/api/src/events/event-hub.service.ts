@@ -13,6 +13,7 @@ import { EVENT_STREAM } from '../messaging/messaging.tokens.js';
 import { MetricsService } from '../ops/metrics.service.js';
 import { EventRing, type HubEvent } from './event-ring.js';
 import type { SseClient } from './sse-client.js';
+import { StreamCredentials } from './stream-credentials.js';
 import { type DisconnectReason, eventChunk, HEARTBEAT, resyncChunk } from './sse-format.js';
 
 const FAN_OUT_BATCH = 1_000;
@@ -40,11 +41,13 @@ export class EventHub
   private loop: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private stopped = false;
+  private rechecking = false;
 
   constructor(
     @Inject(ApiConfig) private readonly config: ApiConfig,
     @Inject(EVENT_STREAM) private readonly stream: EventStream,
     @Inject(MetricsService) private readonly metrics: MetricsService,
+    @Inject(StreamCredentials) private readonly credentials: StreamCredentials,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -55,6 +58,7 @@ export class EventHub
     this.loop = this.follow(this.reader);
     this.heartbeat = setInterval(() => {
       for (const client of this.all) client.write(HEARTBEAT);
+      void this.recheckCredentials();
     }, this.config.SSE_HEARTBEAT_MS);
     this.heartbeat.unref();
   }
@@ -105,6 +109,34 @@ export class EventHub
     live?.delete(client);
     if (live?.size === 0) this.liveByOrg.delete(client.filter.organizationId);
     this.metrics.sseClients.set(this.all.size);
+  }
+
+  /**
+   * Ends the streams whose credential no longer authenticates (a revoked API key, an expired
+   * login), once per heartbeat: each distinct credential is checked once, through the caches
+   * the auth guard uses.
+   */
+  private async recheckCredentials(): Promise<void> {
+    if (this.rechecking) return;
+    this.rechecking = true;
+    try {
+      const byCredential = new Map<string, SseClient[]>();
+      for (const client of this.all) {
+        const list = byCredential.get(client.credential);
+        if (list) list.push(client);
+        else byCredential.set(client.credential, [client]);
+      }
+      for (const [credential, clients] of byCredential) {
+        if (await this.credentials.stillValid(credential)) continue;
+        for (const client of clients)
+          client.cutOff(
+            'credentials_revoked',
+            'the credential of this stream no longer authenticates',
+          );
+      }
+    } finally {
+      this.rechecking = false;
+    }
   }
 
   /** Every event after `position` is in the ring (or not yet read by this replica). */

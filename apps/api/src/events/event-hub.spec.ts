@@ -8,6 +8,7 @@ import { MetricsService } from '../ops/metrics.service.js';
 import { EventHub } from './event-hub.service.js';
 import { type ClientFilter, SseClient } from './sse-client.js';
 import { OPENING } from './sse-format.js';
+import type { StreamCredentials } from './stream-credentials.js';
 
 /** The hub over the in-process stream, with real HTTP connections as its clients. */
 describe('EventHub', () => {
@@ -15,6 +16,11 @@ describe('EventHub', () => {
   let stream: InProcessEventStream;
   let hub: EventHub;
   let metrics: MetricsService;
+  /** Credentials a test has revoked. */
+  const revoked = new Set<string>();
+  const credentials = {
+    stillValid: (c: string) => Promise.resolve(!revoked.has(c)),
+  } as unknown as StreamCredentials;
   let server: Server;
   let n = 0;
   const pending: { filter: ClientFilter; lastEventId: number | null; limit: number }[] = [];
@@ -48,15 +54,16 @@ describe('EventHub', () => {
   };
   const publish = (e: AnyGatewayEvent): number => broker.append(e.id, JSON.stringify(e))!;
 
-  async function startHub(replay = 100): Promise<void> {
+  async function startHub(replay = 100, heartbeatMs = 60_000): Promise<void> {
     hub = new EventHub(
       {
         SSE_REPLAY_BUFFER_EVENTS: replay,
-        SSE_HEARTBEAT_MS: 60_000,
+        SSE_HEARTBEAT_MS: heartbeatMs,
         SSE_CLIENT_BUFFER_BYTES: 16_384,
       } as ApiConfig,
       stream,
       metrics,
+      credentials,
     );
     await hub.onApplicationBootstrap();
   }
@@ -97,7 +104,13 @@ describe('EventHub', () => {
       const { filter, lastEventId, limit } = pending.shift()!;
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(OPENING);
-      const client = new SseClient(filter, res, limit, (c, reason) => hub.detach(c, reason));
+      const client = new SseClient(
+        filter,
+        `Bearer ${filter.organizationId}`,
+        res,
+        limit,
+        (c, reason) => hub.detach(c, reason),
+      );
       void hub.attach(client, lastEventId);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -139,6 +152,24 @@ describe('EventHub', () => {
     await settle();
     expect(ids(fromRing.text())).toEqual(Array.from({ length: 21 }, (_, i) => `e${n - 20 + i}`));
     expect(ids(fromStream.text())).toEqual(Array.from({ length: 51 }, (_, i) => `e${n - 50 + i}`));
+  });
+
+  it('sends heartbeats, and ends the streams whose credential was revoked', async () => {
+    await startHub(100, 50);
+    const kept = await connect({ organizationId: 'A' });
+    const lost = await connect({ organizationId: 'B' });
+    const ended = new Promise((r) => lost.res.on('end', r));
+    await waitUntil(() => kept.text().includes(': keep-alive'));
+    revoked.add('Bearer B');
+    await ended;
+    expect(lost.text().trimEnd().split('\n\n').at(-1)).toMatch(
+      /^event: disconnect\ndata: \{"reason":"credentials_revoked"/,
+    );
+    publish(event('A'));
+    await waitUntil(() => ids(kept.text()).length === 1);
+    expect((await metrics.sseCutOff.get()).values).toEqual([
+      expect.objectContaining({ labels: { reason: 'credentials_revoked' }, value: 1 }),
+    ]);
   });
 
   it('cuts off a client that stops reading, with a final event; the others carry on', async () => {

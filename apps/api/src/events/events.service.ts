@@ -47,6 +47,7 @@ export class EventsService {
     response.write(OPENING);
     const client = new SseClient(
       { organizationId, sessionId: query.sessionId ?? null, types },
+      request.headers.authorization ?? '',
       response,
       this.config.SSE_CLIENT_BUFFER_BYTES,
       (closed, reason) => this.hub.detach(closed, reason),

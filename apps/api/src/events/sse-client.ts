@@ -9,6 +9,9 @@ export interface ClientFilter {
   types: ReadonlySet<string> | null;
 }
 
+/** The `Authorization` header the stream was opened with, rechecked while it lasts. */
+export type StreamCredential = string;
+
 /** A cut-off client gets this long to read its last bytes before its socket is destroyed. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -25,6 +28,7 @@ export class SseClient {
 
   constructor(
     readonly filter: ClientFilter,
+    readonly credential: StreamCredential,
     private readonly response: ServerResponse,
     private readonly bufferLimit: number,
     private readonly onClose: (client: SseClient, reason: DisconnectReason | null) => void,
