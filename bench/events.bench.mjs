@@ -33,7 +33,6 @@ import {
   LazyNatsConnection,
   silentMessagingLogger,
 } from '@wagw/messaging';
-import pg from 'pg';
 import {
   cpuSeconds,
   freePort,
@@ -44,6 +43,7 @@ import {
   sleep,
   waitFor,
 } from './lib/procs.mjs';
+import { adminSql, apiCall } from './lib/services.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
 
 const int = (name, dflt) => {
@@ -87,28 +87,8 @@ const ctx = {
   rows: [],
 };
 
-async function admin(sql) {
-  const c = new pg.Client({ connectionString: ADMIN_URL, application_name: 'wagw-bench' });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-async function api(method, path, body) {
-  const res = await fetch(`${ctx.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ctx.apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const admin = (sql) => adminSql(ADMIN_URL, sql);
+const api = (method, path, body) => apiCall(ctx.apiUrl, ctx.apiKey, method, path, body);
 
 /** Runs a built entry point with arguments to completion; resolves with its stdout. */
 function runToEnd(script, env, args = []) {

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { subjects, type AnyGatewayEvent, type ApiEvent } from '@wagw/contracts';
+import { newId } from '@wagw/domain';
 import {
   createInProcessMessaging,
   createNatsEventStream,
@@ -17,6 +18,7 @@ import {
   type Messaging,
   type StreamEntry,
 } from '@wagw/messaging';
+import { statusEvent } from '../support/gateway-events.js';
 import { waitFor } from '../support/processes.js';
 
 /**
@@ -82,29 +84,18 @@ const transports: { name: string; world(): World }[] = [
   },
 ];
 
-const gatewayEvent = (organizationId: string, n: number): AnyGatewayEvent => ({
-  id: `ev-${RUN}-${(counter += 1)}`,
-  type: 'session.status',
-  organizationId,
-  sessionId: '01J9ZX8K2QHV0M3T6R7P4N5W8C',
+const event = (organizationId: string, n: number): AnyGatewayEvent => ({
+  ...statusEvent({
+    organizationId,
+    sessionId: '01J9ZX8K2QHV0M3T6R7P4N5W8C',
+    fence: { gatewayId: 'gw-a', epoch: 1, seq: n },
+    state: { qr: 'internal-state-qr' },
+  }),
   occurredAt: 1_719_662_400_000 + n,
-  data: { status: 'working', gatewayId: 'gw-a', reason: null },
-  fence: { gatewayId: 'gw-a', epoch: 1, seq: n },
-  state: {
-    status: 'working',
-    gatewayId: 'gw-a',
-    reason: null,
-    phoneNumber: '6281234567890',
-    waJid: '6281234567890@s.whatsapp.net',
-    waLid: null,
-    qr: 'secret-qr',
-    qrExpiresAt: null,
-    lastConnectedAt: 1,
-  },
 });
 
 const apiEvent = (organizationId: string): ApiEvent => ({
-  id: `api-${RUN}-${(counter += 1)}`,
+  id: newId(),
   type: 'webhook.disabled',
   organizationId,
   sessionId: null,
@@ -150,7 +141,7 @@ describe.each(transports)('event stream over $name', (transport) => {
   it('reads by position: every event once, in order, public fields only, live after the end', async () => {
     const { messaging, stream } = transport.world();
     const before = await stream.bounds();
-    for (let i = 1; i <= 5; i++) messaging.publisher.publish(gatewayEvent('org-a', i));
+    for (let i = 1; i <= 5; i++) messaging.publisher.publish(event('org-a', i));
     await messaging.publisher.flush(5_000);
 
     const all = await readN(stream, before.lastSeq + 1, 5);
@@ -162,7 +153,7 @@ describe.each(transports)('event stream over $name', (transport) => {
     expect(Object.keys(all[0]!.event!).sort()).toEqual(
       ['data', 'id', 'occurredAt', 'organizationId', 'sessionId', 'type'].sort(),
     );
-    expect(JSON.stringify(all)).not.toContain('secret-qr');
+    expect(JSON.stringify(all)).not.toContain('internal-state-qr');
 
     // From the middle: exactly the tail.
     const tail = await readN(stream, seqs[2]!, 3);
@@ -171,7 +162,7 @@ describe.each(transports)('event stream over $name', (transport) => {
     // A cursor at the end waits, then sees what is published next.
     const cursor = stream.read(seqs[4]! + 1);
     expect(await cursor.next(10, 100)).toEqual([]);
-    messaging.publisher.publish(gatewayEvent('org-b', 6));
+    messaging.publisher.publish(event('org-b', 6));
     const live: StreamEntry[] = [];
     await waitFor('live event', async () => {
       live.push(...(await cursor.next(10, 200)));
@@ -193,7 +184,7 @@ describe.each(transports)('event stream over $name', (transport) => {
     const disabled = apiEvent('org-a');
     await stream.publish(disabled);
     await stream.publish(disabled); // a retried publish is deduplicated
-    const after = gatewayEvent('org-a', 7);
+    const after = event('org-a', 7);
     messaging.publisher.publish(after);
     await messaging.publisher.flush(5_000);
 
@@ -225,7 +216,7 @@ describe('in-process file log', () => {
       folded.push(e.fence.seq);
       return Promise.resolve();
     });
-    for (let i = 1; i <= 10; i++) messaging.publisher.publish(gatewayEvent('org-a', i));
+    for (let i = 1; i <= 10; i++) messaging.publisher.publish(event('org-a', i));
     await waitFor('fold of 10', () => Promise.resolve(folded.length === 10));
     await messaging.close();
     first.close();
@@ -241,7 +232,7 @@ describe('in-process file log', () => {
       refolded.push(e.fence.seq);
       return Promise.resolve();
     });
-    again.publisher.publish(gatewayEvent('org-a', 11));
+    again.publisher.publish(event('org-a', 11));
     await waitFor('fold of the new event', () => Promise.resolve(refolded.length > 0));
     // The durable resumed where it was: only the new event, at the next sequence.
     expect(refolded).toEqual([11]);
@@ -261,7 +252,7 @@ describe('in-process file log', () => {
       maxRetainedEvents: 10,
       store: FileEventLogStore.open(dir, { segmentEvents: 5 }),
     });
-    for (let i = 1; i <= 30; i++) broker.append(`e${i}`, JSON.stringify(gatewayEvent('org-a', i)));
+    for (let i = 1; i <= 30; i++) broker.append(`e${i}`, JSON.stringify(event('org-a', i)));
     broker.close();
     const segments = readdirSync(dir)
       .filter((f) => f.endsWith('.log'))
@@ -278,7 +269,7 @@ describe('in-process file log', () => {
     expect(reopened.firstSeq).toBeGreaterThan(1);
     expect(reopened.firstSeq).toBeLessThanOrEqual(21);
     expect(JSON.parse(reopened.get(30)!).fence.seq).toBe(30);
-    expect(reopened.append('e31', JSON.stringify(gatewayEvent('org-a', 31)))).toBe(31);
+    expect(reopened.append('e31', JSON.stringify(event('org-a', 31)))).toBe(31);
     reopened.close();
 
     writeFileSync(join(dir, 'cursors.json'), '{"fold": 2'); // torn: durables restart from the head

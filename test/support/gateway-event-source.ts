@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import type { AnyGatewayEvent } from '@wagw/contracts';
-import { newId } from '@wagw/domain';
 import {
   ensureEventsStream,
   JetStreamEventPublisher,
@@ -8,6 +7,7 @@ import {
   silentMessagingLogger,
 } from '@wagw/messaging';
 import { NATS_URL } from './fleet.js';
+import { statusEvent } from './gateway-events.js';
 
 /**
  * Publishes session events exactly as a gateway worker does (its JetStream publisher, its
@@ -31,37 +31,23 @@ export class GatewayEventSource {
   }
 
   /**
-   * A `session.status` event (with a secret-looking QR in its state, which must never leak);
-   * `reason` can make it as big as a test needs.
+   * A `session.status` event of this source's gateway, as `statusEvent` makes it (with a
+   * secret-looking QR in its state, which must never reach a client); `reason` can make it as
+   * big as a test needs.
    */
   event(
     organizationId: string,
     sessionId: string,
     options: { occurredAt?: number; reason?: string } = {},
   ): AnyGatewayEvent {
-    const occurredAt = options.occurredAt ?? Date.now();
-    const reason = options.reason ?? null;
     this.seq += 1;
-    return {
-      id: newId(),
-      type: 'session.status',
+    const event = statusEvent({
       organizationId,
       sessionId,
-      occurredAt,
-      data: { status: 'working', gatewayId: this.gatewayId, reason },
       fence: { gatewayId: this.gatewayId, epoch: 1, seq: this.seq },
-      state: {
-        status: 'working',
-        gatewayId: this.gatewayId,
-        reason,
-        phoneNumber: '6281234567890',
-        waJid: '6281234567890@s.whatsapp.net',
-        waLid: null,
-        qr: 'internal-state-qr',
-        qrExpiresAt: null,
-        lastConnectedAt: occurredAt,
-      },
-    };
+      state: { reason: options.reason ?? null, qr: 'internal-state-qr' },
+    });
+    return options.occurredAt === undefined ? event : { ...event, occurredAt: options.occurredAt };
   }
 
   publish(event: AnyGatewayEvent): AnyGatewayEvent {

@@ -2,6 +2,7 @@ import { createServer, get, type IncomingMessage, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AnyGatewayEvent } from '@wagw/contracts';
+import { newId } from '@wagw/domain';
 import { InProcessBroker, InProcessEventStream } from '@wagw/messaging';
 import type { ApiConfig } from '../config/api-config.js';
 import { MetricsService } from '../ops/metrics.service.js';
@@ -25,32 +26,32 @@ describe('EventHub', () => {
   let n = 0;
   const pending: { filter: ClientFilter; lastEventId: number | null; limit: number }[] = [];
 
-  const event = (
-    organizationId: string,
-    sessionId = 'S1',
-    reason: string | null = null,
-  ): AnyGatewayEvent => {
+  // Its own small factory: an app's spec may not import the repository's test support.
+  const S1 = '01J9ZX8K2QHV0M3T6R7P4N5W81';
+  const S2 = '01J9ZX8K2QHV0M3T6R7P4N5W82';
+  /** Ids of the events made, in order: `made[k - 1]` is the k-th. */
+  const made: string[] = [];
+  const event = (organizationId: string, sessionId = S1, reason: string | null = null) => {
     n += 1;
+    const state = { status: 'working', gatewayId: 'gw', reason } as const;
     return {
-      id: `e${n}`,
+      id: made[made.push(newId()) - 1]!,
       type: 'session.status',
       organizationId,
       sessionId,
       occurredAt: n,
-      data: { status: 'working', gatewayId: 'gw', reason },
+      data: state,
       fence: { gatewayId: 'gw', epoch: 1, seq: n },
       state: {
-        status: 'working',
-        gatewayId: 'gw',
-        reason: null,
+        ...state,
         phoneNumber: null,
         waJid: null,
         waLid: null,
-        qr: 'hidden',
-        qrExpiresAt: null,
         lastConnectedAt: null,
+        qr: 'internal-state-qr',
+        qrExpiresAt: null,
       },
-    };
+    } satisfies AnyGatewayEvent;
   };
   const publish = (e: AnyGatewayEvent): number => broker.append(e.id, JSON.stringify(e))!;
 
@@ -127,16 +128,17 @@ describe('EventHub', () => {
     await startHub();
     const a = await connect({ organizationId: 'A' });
     const b = await connect({ organizationId: 'B' });
-    const s2 = await connect({ organizationId: 'A', sessionId: 'S2' });
+    const s2 = await connect({ organizationId: 'A', sessionId: S2 });
     await settle();
     publish(event('A'));
     publish(event('B'));
-    publish(event('A', 'S2'));
+    publish(event('A', S2));
     await settle();
-    expect(ids(a.text())).toEqual(['e1', 'e3']);
-    expect(ids(b.text())).toEqual(['e2']);
-    expect(ids(s2.text())).toEqual(['e3']);
-    expect(a.text()).not.toContain('hidden');
+    const [e1, e2, e3] = made.slice(-3);
+    expect(ids(a.text())).toEqual([e1, e3]);
+    expect(ids(b.text())).toEqual([e2]);
+    expect(ids(s2.text())).toEqual([e3]);
+    expect(a.text()).not.toContain('internal-state-qr');
     expect(a.text()).toMatch(/^retry: 1000\n\nid: \d+\ndata: /);
   });
 
@@ -150,8 +152,8 @@ describe('EventHub', () => {
     await settle();
     publish(event('A'));
     await settle();
-    expect(ids(fromRing.text())).toEqual(Array.from({ length: 21 }, (_, i) => `e${n - 20 + i}`));
-    expect(ids(fromStream.text())).toEqual(Array.from({ length: 51 }, (_, i) => `e${n - 50 + i}`));
+    expect(ids(fromRing.text())).toEqual(made.slice(-21));
+    expect(ids(fromStream.text())).toEqual(made.slice(-51));
   });
 
   it('sends heartbeats, and ends the streams whose credential was revoked', async () => {
@@ -182,7 +184,7 @@ describe('EventHub', () => {
     const count = 3_000;
     const big = 'x'.repeat(4_000);
     for (let i = 0; i < count; i++) {
-      publish(event('A', 'S1', big));
+      publish(event('A', S1, big));
       // The fast client reads on this same thread: let it.
       if (i % 20 === 0) await new Promise((r) => setTimeout(r, 2));
     }

@@ -17,9 +17,9 @@ export class StreamCredentials {
   /** false when the credential no longer authenticates; true when it does, or cannot be told now. */
   async stillValid(authorization: string): Promise<boolean> {
     // It lives in the root module, not this one.
-    const authenticator = (this.authenticator ??= this.modules.get(RequestAuthenticator, {
-      strict: false,
-    }));
+    if (!this.authenticator)
+      this.authenticator = this.modules.get(RequestAuthenticator, { strict: false });
+    const authenticator = this.authenticator;
     try {
       await authenticator.authenticate(authorization);
       return true;

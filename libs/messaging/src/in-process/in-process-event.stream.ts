@@ -5,6 +5,7 @@ import type {
   StreamBounds,
   StreamEntry,
 } from '../event-stream.ports.js';
+import { wakeOrTimeout } from '../shared/wake-or-timeout.util.js';
 import type { InProcessBroker } from './in-process.broker.js';
 
 /** The embedded mode's EventStream: positions are the broker log's sequences. */
@@ -59,14 +60,7 @@ class InProcessStreamCursor implements EventStreamCursor {
   async next(max: number, waitMs: number): Promise<StreamEntry[]> {
     if (this.closed) return [];
     if (this.seq > this.broker.lastSeq) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, waitMs);
-        function done(): void {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.waiter = done;
-      });
+      await wakeOrTimeout(waitMs, (wake) => (this.waiter = wake));
       this.waiter = null;
     }
     // Trimmed while this reader lagged: carry on from the oldest retained event.

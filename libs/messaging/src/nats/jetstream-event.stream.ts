@@ -22,6 +22,7 @@ import type {
 } from '../event-stream.ports.js';
 import { abortableSleep } from '../shared/abortable-sleep.util.js';
 import { backoffDelay, type BackoffPolicy } from '../shared/backoff.policy.js';
+import { wakeOrTimeout } from '../shared/wake-or-timeout.util.js';
 import {
   describeError,
   nestMessagingLogger,
@@ -164,14 +165,7 @@ class JetStreamStreamCursor implements EventStreamCursor {
 
   async next(max: number, waitMs: number): Promise<StreamEntry[]> {
     if (this.buffer.length === 0 && !this.closed) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, waitMs);
-        function done(): void {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.dataWaiter = done;
-      });
+      await wakeOrTimeout(waitMs, (wake) => (this.dataWaiter = wake));
       this.dataWaiter = null;
     }
     const entries = this.buffer.length <= max ? this.buffer : this.buffer.slice(0, max);

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { PUBLIC_EVENT_TYPES, type PublicEventType } from '@wagw/contracts';
 import { Transform } from 'class-transformer';
@@ -48,26 +49,35 @@ const SESSION_DOC = {
   description: "Only this session's events; null (or absent) for every session",
 };
 
+/** The rules of each field, shared by creation and update. */
+const IsWebhookUrl = () => applyDecorators(IsString(), MaxLength(2048), IsUrl(URL_RULES));
+const AreEventTypes = () =>
+  applyDecorators(
+    IsArray(),
+    ArrayMinSize(1),
+    ArrayMaxSize(PUBLIC_EVENT_TYPES.length),
+    ArrayUnique(),
+    IsIn(PUBLIC_EVENT_TYPES, { each: true }),
+  );
+const IsSessionFilter = () =>
+  applyDecorators(
+    IsOptional(),
+    ValidateIf((_o, v) => v !== null),
+    IsString(),
+    Matches(ULID, { message: 'sessionId must be a session id' }),
+  );
+
 export class CreateWebhookDto {
   @ApiProperty(URL_DOC)
-  @IsString()
-  @MaxLength(2048)
-  @IsUrl(URL_RULES)
+  @IsWebhookUrl()
   url: string;
 
   @ApiProperty(TYPES_DOC)
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(PUBLIC_EVENT_TYPES.length)
-  @ArrayUnique()
-  @IsIn(PUBLIC_EVENT_TYPES, { each: true })
+  @AreEventTypes()
   eventTypes: PublicEventType[];
 
   @ApiPropertyOptional(SESSION_DOC)
-  @IsOptional()
-  @ValidateIf((_o, v) => v !== null)
-  @IsString()
-  @Matches(ULID, { message: 'sessionId must be a session id' })
+  @IsSessionFilter()
   sessionId?: string | null;
 
   @ApiPropertyOptional({ default: true, description: 'false: events are not queued for it' })
@@ -79,25 +89,16 @@ export class CreateWebhookDto {
 export class UpdateWebhookDto {
   @ApiPropertyOptional(URL_DOC)
   @IsOptional()
-  @IsString()
-  @MaxLength(2048)
-  @IsUrl(URL_RULES)
+  @IsWebhookUrl()
   url?: string;
 
   @ApiPropertyOptional(TYPES_DOC)
   @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @ArrayMaxSize(PUBLIC_EVENT_TYPES.length)
-  @ArrayUnique()
-  @IsIn(PUBLIC_EVENT_TYPES, { each: true })
+  @AreEventTypes()
   eventTypes?: PublicEventType[];
 
   @ApiPropertyOptional(SESSION_DOC)
-  @IsOptional()
-  @ValidateIf((_o, v) => v !== null)
-  @IsString()
-  @Matches(ULID, { message: 'sessionId must be a session id' })
+  @IsSessionFilter()
   sessionId?: string | null;
 
   @ApiPropertyOptional({
