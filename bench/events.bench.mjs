@@ -43,17 +43,10 @@ import {
   sleep,
   waitFor,
 } from './lib/procs.mjs';
-import { adminSql, apiCall } from './lib/services.mjs';
+import { adminSql, apiCall, envInt } from './lib/services.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
 
-const int = (name, dflt) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0)
-    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return v;
-};
+const int = envInt;
 
 const ROUNDS = Math.max(1, int('BENCH_ROUNDS', 3));
 const SECONDS = Math.max(1, int('BENCH_SECONDS', 10));

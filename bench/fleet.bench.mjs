@@ -41,7 +41,7 @@ import {
   waitFor,
 } from './lib/procs.mjs';
 import pg from 'pg';
-import { adminSql, apiCall } from './lib/services.mjs';
+import { adminSql, apiCall, envInt } from './lib/services.mjs';
 import {
   histogramDelta,
   median,
@@ -52,14 +52,7 @@ import {
   round,
 } from './lib/stats.mjs';
 
-const int = (name, dflt) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0)
-    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return v;
-};
+const int = envInt;
 
 const N = int('BENCH_SESSIONS', 1000);
 const SMALL = Math.min(int('BENCH_SMALL_SESSIONS', 100), N);

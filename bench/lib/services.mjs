@@ -1,4 +1,4 @@
-// The services a benchmark talks to: Postgres as its administrator, and the API over HTTP.
+// What a benchmark reads and talks to: its options, Postgres as its administrator, the API.
 import pg from 'pg';
 
 /** Runs one statement on the admin database (CREATE / DROP DATABASE). */
@@ -30,4 +30,14 @@ export async function apiCall(baseUrl, key, method, path, body) {
     /* keep text */
   }
   return { status: res.status, body: parsed };
+}
+
+/** A non-negative integer option from the environment, or `dflt`. */
+export function envInt(name, dflt) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < 0)
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return v;
 }
