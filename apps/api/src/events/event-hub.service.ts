@@ -77,7 +77,11 @@ export class EventHub
     await this.loop;
   }
 
-  /** Registers a connected client and brings it to the live fan-out from `lastEventId`. */
+  /**
+   * Registers a connected client and brings it to the live fan-out from `lastEventId`. Never
+   * throws (the response is already the stream's): when the stream cannot be read to resume
+   * it, the client is told to come back.
+   */
   async attach(client: SseClient, lastEventId: number | null): Promise<void> {
     this.all.add(client);
     this.metrics.sseClients.set(this.all.size);
@@ -85,6 +89,19 @@ export class EventHub
       this.goLive(client, lastEventId ?? this.head);
       return;
     }
+    try {
+      await this.resume(client, lastEventId);
+    } catch (error) {
+      this.logger.warn(`resuming an SSE client failed: ${(error as Error).message}`);
+      client.cutOff(
+        'unavailable',
+        'the event stream cannot be read now: reconnect with Last-Event-ID',
+      );
+    }
+  }
+
+  /** A position this replica's ring does not cover: resync, or replay from the stream. */
+  private async resume(client: SseClient, lastEventId: number): Promise<void> {
     const bounds = await this.stream.bounds();
     if (client.closed) return;
     if (lastEventId > bounds.lastSeq) {

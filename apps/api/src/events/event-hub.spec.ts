@@ -156,6 +156,15 @@ describe('EventHub', () => {
     expect(ids(fromStream.text())).toEqual(made.slice(-51));
   });
 
+  it('tells a resuming client to come back when the stream cannot be read', async () => {
+    for (let i = 0; i < 10; i++) publish(event('A'));
+    await startHub();
+    stream.bounds = () => Promise.reject(new Error('NATS is down'));
+    const client = await connect({ organizationId: 'A' }, 3);
+    await waitUntil(() => client.res.complete);
+    expect(client.text()).toMatch(/event: disconnect\ndata: \{"reason":"unavailable"/);
+  });
+
   it('sends heartbeats, and ends the streams whose credential was revoked', async () => {
     await startHub(100, 50);
     const kept = await connect({ organizationId: 'A' });

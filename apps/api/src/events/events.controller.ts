@@ -24,7 +24,7 @@ const STREAM_DOC = [
   'position is older than the retention (`reason: position_expired`) or unknown',
   '(`position_unknown`): re-read state, then carry on (its `id` is where the stream resumes);',
   '`event: disconnect` last, when the server ends the stream (`reason: slow_consumer`,',
-  '`shutdown`): reconnect with Last-Event-ID.',
+  '`shutdown`, `credentials_revoked`, `unavailable`): reconnect with Last-Event-ID.',
 ].join('\n');
 
 @ApiTags('Events')

@@ -9,7 +9,7 @@ import type { PublicEvent } from '@wagw/contracts';
 export const eventChunk = (seq: number, event: PublicEvent): string =>
   `id: ${seq}\ndata: ${JSON.stringify(event)}\n\n`;
 
-export type DisconnectReason = 'slow_consumer' | 'shutdown' | 'credentials_revoked';
+export type DisconnectReason = 'slow_consumer' | 'shutdown' | 'credentials_revoked' | 'unavailable';
 
 export const disconnectChunk = (reason: DisconnectReason, message: string): string =>
   `event: disconnect\ndata: ${JSON.stringify({ reason, message })}\n\n`;
