@@ -100,7 +100,7 @@ const apiEvent = (organizationId: string): ApiEvent => ({
   organizationId,
   sessionId: null,
   occurredAt: Date.now(),
-  data: { webhookId: 'w1', url: 'https://example.com/hook', reason: 'failing', failingSince: 1 },
+  data: { webhookId: newId(), url: 'https://example.com/hook', reason: 'failing', failingSince: 1 },
 });
 
 async function readN(stream: EventStream, fromSeq: number, n: number): Promise<StreamEntry[]> {

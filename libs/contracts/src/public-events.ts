@@ -1,4 +1,20 @@
-import { EVENT_TYPES, parseGatewayEvent, type AnyGatewayEvent, type EventType } from './events.js';
+import {
+  EVENT_LIMITS,
+  EVENT_TYPES,
+  parseGatewayEvent,
+  type AnyGatewayEvent,
+  type EventType,
+} from './events.js';
+import {
+  InvalidPayloadError,
+  isRecord,
+  matching,
+  oneOf,
+  record,
+  text,
+  timestampMs,
+  ULID,
+} from './wire-validation.js';
 
 /**
  * Events the API itself puts on the events stream (not a gateway's): they concern the
@@ -58,32 +74,36 @@ export function toPublicEvent(event: AnyGatewayEvent | ApiEvent): PublicEvent {
   };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** Validates an API event (the publisher's and the stream reader's boundary). */
+/**
+ * Validates an API event (the publisher's and the stream readers' boundary) as strictly as a
+ * gateway event: ids in their formats, bounded text, timestamps Postgres can store. Throws
+ * InvalidPayloadError naming the field.
+ */
 export function parseApiEvent(payload: unknown): ApiEvent {
-  if (!isObject(payload)) throw new Error('event must be an object');
-  const { id, type, organizationId, sessionId, occurredAt, data } = payload;
-  if (typeof id !== 'string' || id.length === 0 || typeof organizationId !== 'string')
-    throw new Error('event ids must be strings');
-  if (!isApiEventType(type)) throw new Error(`unknown API event type ${String(type)}`);
-  if (sessionId !== null || typeof occurredAt !== 'number' || !isObject(data))
-    throw new Error('malformed API event');
-  if (
-    typeof data.webhookId !== 'string' ||
-    typeof data.url !== 'string' ||
-    data.reason !== 'failing' ||
-    typeof data.failingSince !== 'number'
-  )
-    throw new Error('malformed webhook.disabled data');
-  return payload as unknown as ApiEvent;
+  const o = record(payload, 'event');
+  const type = oneOf(o.type, 'type', API_EVENT_TYPES);
+  if (o.sessionId !== null) throw new InvalidPayloadError('sessionId must be null');
+  const d = record(o.data, 'data');
+  if (d.reason !== 'failing') throw new InvalidPayloadError('data.reason must be failing');
+  return {
+    id: matching(o.id, 'id', ULID, 'a ULID'),
+    type,
+    organizationId: text(o.organizationId, 'organizationId', EVENT_LIMITS.organizationId),
+    sessionId: null,
+    occurredAt: timestampMs(o.occurredAt, 'occurredAt'),
+    data: {
+      webhookId: matching(d.webhookId, 'data.webhookId', ULID, 'a ULID'),
+      url: text(d.url, 'data.url', 2048),
+      reason: 'failing',
+      failingSince: timestampMs(d.failingSince, 'data.failingSince'),
+    },
+  };
 }
 
 /** Any event read off the stream, as clients may see it; throws on anything malformed. */
 export function parsePublicEvent(payload: unknown): PublicEvent {
   return toPublicEvent(
-    isObject(payload) && isApiEventType(payload.type)
+    isRecord(payload) && isApiEventType(payload.type)
       ? parseApiEvent(payload)
       : parseGatewayEvent(payload),
   );

@@ -17,9 +17,9 @@ export class StreamCredentials {
   /** false when the credential no longer authenticates; true when it does, or cannot be told now. */
   async stillValid(authorization: string): Promise<boolean> {
     // It lives in the root module, not this one.
-    if (!this.authenticator)
-      this.authenticator = this.modules.get(RequestAuthenticator, { strict: false });
+    this.authenticator ??= this.modules.get(RequestAuthenticator, { strict: false });
     const authenticator = this.authenticator;
+    if (!authenticator) return true; // not wired (cannot happen in the app): never cut blindly
     try {
       await authenticator.authenticate(authorization);
       return true;
