@@ -63,21 +63,24 @@ export class WebhookDeliveriesRepository {
   }
 
   /**
-   * Queues a delivery per (event, matching active webhook of its organization), in the
-   * intake's transaction. An event queued before for a webhook is not queued again.
+   * Queues a delivery per (event, matching active webhook of its organization created before
+   * the event), in the intake's transaction. An event queued before for a webhook is not
+   * queued again.
    */
   async enqueue(manager: EntityManager, events: readonly IntakeEvent[]): Promise<number> {
     if (events.length === 0) return 0;
     const matches: { webhook_id: string; i: string }[] = await manager.query(
       `SELECT w.id AS webhook_id, e.i
-         FROM unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS e(org, type, session_id, i)
-         JOIN webhooks w ON w.organization_id = e.org AND w.active
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+                WITH ORDINALITY AS e(org, type, session_id, seq, i)
+         JOIN webhooks w ON w.organization_id = e.org AND w.active AND e.seq > w.start_seq
           AND e.type = ANY (w.event_types)
           AND (w.session_id IS NULL OR w.session_id = e.session_id)`,
       [
         events.map((e) => e.organizationId),
         events.map((e) => e.type),
         events.map((e) => e.sessionId),
+        events.map((e) => e.seq),
       ],
     );
     if (matches.length === 0) return 0;

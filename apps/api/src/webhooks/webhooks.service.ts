@@ -8,7 +8,9 @@ import {
   validationError,
 } from '@wagw/domain';
 import { WebhookEntity } from '@wagw/persistence';
+import type { EventStream } from '@wagw/messaging';
 import { ApiConfig } from '../config/api-config.js';
+import { EVENT_STREAM } from '../messaging/messaging.tokens.js';
 import { SessionsRepository } from '../sessions/sessions.repository.js';
 import type {
   CreateWebhookDto,
@@ -41,6 +43,7 @@ export class WebhooksService {
     @Inject(SessionsRepository) private readonly sessions: SessionsRepository,
     @Inject(WebhookUrlValidator) private readonly urls: WebhookUrlValidator,
     @Inject(WebhookDeliveryWorker) private readonly worker: WebhookDeliveryWorker,
+    @Inject(EVENT_STREAM) private readonly stream: EventStream,
   ) {}
 
   async create(principal: Principal, dto: CreateWebhookDto): Promise<WebhookWithSecretResponse> {
@@ -53,6 +56,8 @@ export class WebhooksService {
         limit: this.config.WEBHOOK_MAX_PER_ORG,
       });
     }
+    // Events from now on: whatever the stream holds already predates the webhook.
+    const { lastSeq } = await this.stream.bounds();
     const now = new Date();
     const webhook = Object.assign(new WebhookEntity(), {
       id: newId(),
@@ -61,6 +66,7 @@ export class WebhooksService {
       eventTypes: dto.eventTypes,
       sessionId: dto.sessionId ?? null,
       active: dto.active ?? true,
+      startSeq: lastSeq,
       secret: generateWebhookSecret(),
       previousSecret: null,
       previousSecretExpiresAt: null,

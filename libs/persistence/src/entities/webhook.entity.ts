@@ -27,6 +27,18 @@ export class WebhookEntity {
   @Column({ type: 'boolean', default: true })
   active: boolean;
 
+  /**
+   * The events stream's last position when the webhook was created: only events after it are
+   * delivered (the intake may still be taking in older ones when the webhook appears).
+   */
+  @Column({
+    name: 'start_seq',
+    type: 'bigint',
+    default: 0,
+    transformer: { to: (v: number) => v, from: (v: string) => Number(v) },
+  })
+  startSeq: number;
+
   /** `whsec_<base64>`. */
   @Column({ type: 'text' })
   secret: string;

@@ -12,6 +12,7 @@ export class Webhooks1763810000000 implements MigrationInterface {
         "event_types" text array NOT NULL,
         "session_id" character(26),
         "active" boolean NOT NULL DEFAULT true,
+        "start_seq" bigint NOT NULL DEFAULT '0',
         "secret" text NOT NULL,
         "previous_secret" text,
         "previous_secret_expires_at" TIMESTAMP(3) WITH TIME ZONE,
