@@ -12,17 +12,24 @@ import { ApiConfig } from '../config/api-config.js';
 import { EVENT_STREAM } from '../messaging/messaging.tokens.js';
 import { MetricsService } from '../ops/metrics.service.js';
 import { EventRing, type HubEvent } from './event-ring.js';
-import type { SseClient } from './sse-client.js';
+import { type ClientFilter, filterMatches, filterSignature, type SseClient } from './sse-client.js';
 import { StreamCredentials } from './stream-credentials.js';
 import { type DisconnectReason, eventChunk, HEARTBEAT, resyncChunk } from './sse-format.js';
 
 const FAN_OUT_BATCH = 1_000;
 const CATCH_UP_BATCH = 500;
 
+/** The live clients of one organization that share a filter: they get the same bytes. */
+interface LiveGroup {
+  filter: ClientFilter;
+  clients: Set<SseClient>;
+}
+
 /**
  * The SSE fan-out of one API replica: ONE reader of the events stream, however many clients.
- * Each event is framed once and written to the live clients of its organization (clients are
- * indexed by organization, and each checks the organization again). Recent events stay in a
+ * Each event is framed once; a batch of events is joined once per distinct filter and written
+ * to each live client of that filter in one write (clients are indexed by organization, then
+ * filter, and every filter names its organization). Recent events stay in a
  * ring, so a client resuming with Last-Event-ID is served from memory; an older position is
  * replayed from the stream by a reader of its own until the client reaches the ring, then it
  * joins the live fan-out in the same synchronous step (no gap, no repeat). A client that does
@@ -36,7 +43,7 @@ export class EventHub
   private ring = new EventRing(1, 1);
   private head = 0;
   private readonly all = new Set<SseClient>();
-  private readonly liveByOrg = new Map<string, Set<SseClient>>();
+  private readonly liveByOrg = new Map<string, Map<string, LiveGroup>>();
   private reader: EventStreamCursor | null = null;
   private loop: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -122,9 +129,13 @@ export class EventHub
   detach(client: SseClient, reason: DisconnectReason | null = null): void {
     if (reason && this.all.has(client)) this.metrics.sseCutOff.inc({ reason });
     this.all.delete(client);
-    const live = this.liveByOrg.get(client.filter.organizationId);
-    live?.delete(client);
-    if (live?.size === 0) this.liveByOrg.delete(client.filter.organizationId);
+    const org = client.filter.organizationId;
+    const groups = this.liveByOrg.get(org);
+    const signature = filterSignature(client.filter);
+    const group = groups?.get(signature);
+    group?.clients.delete(client);
+    if (group?.clients.size === 0) groups!.delete(signature);
+    if (groups?.size === 0) this.liveByOrg.delete(org);
     this.metrics.sseClients.set(this.all.size);
   }
 
@@ -169,9 +180,12 @@ export class EventHub
     client.cork();
     for (const event of this.ring.after(position)) client.offer(event);
     const org = client.filter.organizationId;
-    let live = this.liveByOrg.get(org);
-    if (!live) this.liveByOrg.set(org, (live = new Set()));
-    live.add(client);
+    let groups = this.liveByOrg.get(org);
+    if (!groups) this.liveByOrg.set(org, (groups = new Map()));
+    const signature = filterSignature(client.filter);
+    let group = groups.get(signature);
+    if (!group) groups.set(signature, (group = { filter: client.filter, clients: new Set() }));
+    group.clients.add(client);
     client.uncork();
   }
 
@@ -208,24 +222,37 @@ export class EventHub
   }
 
   private fanOut(entries: readonly StreamEntry[]): void {
-    const touched = new Set<SseClient>();
+    const batches = new Map<LiveGroup, HubEvent[]>();
     for (const { seq, event } of entries) {
       if (seq <= this.head) continue;
       this.head = seq;
       if (!event) continue;
       const hubEvent = toHubEvent(seq, event);
       this.ring.push(hubEvent);
-      const live = this.liveByOrg.get(event.organizationId);
-      if (!live) continue;
-      for (const client of live) {
-        if (!touched.has(client)) {
-          touched.add(client);
-          client.cork();
-        }
-        client.offer(hubEvent);
+      const groups = this.liveByOrg.get(event.organizationId);
+      if (!groups) continue;
+      for (const group of groups.values()) {
+        if (!filterMatches(group.filter, hubEvent)) continue;
+        const batch = batches.get(group);
+        if (batch) batch.push(hubEvent);
+        else batches.set(group, [hubEvent]);
       }
     }
-    for (const client of touched) client.uncork();
+    for (const [group, events] of batches) {
+      const first = events[0]!.seq;
+      const last = events.at(-1)!.seq;
+      let chunk: string | null = null;
+      for (const client of group.clients) {
+        if (client.position < first) {
+          client.sendBatch((chunk ??= events.map((e) => e.chunk).join('')), last);
+        } else {
+          // Joined live ahead of this replica's reader: some of these it has already seen.
+          client.cork();
+          for (const event of events) client.offer(event);
+          client.uncork();
+        }
+      }
+    }
   }
 }
 

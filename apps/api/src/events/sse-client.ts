@@ -12,6 +12,20 @@ export interface ClientFilter {
 /** The `Authorization` header the stream was opened with, rechecked while it lasts. */
 export type StreamCredential = string;
 
+export function filterMatches(filter: ClientFilter, event: HubEvent): boolean {
+  return (
+    event.organizationId === filter.organizationId &&
+    (filter.sessionId === null || event.sessionId === filter.sessionId) &&
+    (filter.types === null || filter.types.has(event.type))
+  );
+}
+
+/** Clients with equal filters receive the same bytes: the fan-out frames a batch once for them. */
+export function filterSignature(filter: ClientFilter): string {
+  const types = filter.types === null ? '*' : [...filter.types].sort().join(',');
+  return `${filter.organizationId}\u0000${filter.sessionId ?? ''}\u0000${types}`;
+}
+
 /** A cut-off client gets this long to read its last bytes before its socket is destroyed. */
 const CLOSE_GRACE_MS = 5_000;
 
@@ -25,6 +39,7 @@ export class SseClient {
   live = false;
   closed = false;
   private corked = false;
+  private backlogAtCork = 0;
 
   constructor(
     readonly filter: ClientFilter,
@@ -37,19 +52,26 @@ export class SseClient {
   }
 
   matches(event: HubEvent): boolean {
-    const { organizationId, sessionId, types } = this.filter;
-    return (
-      event.organizationId === organizationId &&
-      (sessionId === null || event.sessionId === sessionId) &&
-      (types === null || types.has(event.type))
-    );
+    return filterMatches(this.filter, event);
   }
 
-  /** Live fan-out: written at once (the hub corks a batch and checks the backlog after). */
+  /** One event, written at once (the hub corks a run of them and checks the backlog after). */
   offer(event: HubEvent): void {
     if (!this.live || this.closed || event.seq <= this.position) return;
     this.position = event.seq;
     if (this.matches(event)) this.response.write(event.chunk);
+  }
+
+  /**
+   * A batch of live events this client matches, framed once for every client of its filter,
+   * up to position `lastSeq`; then the backlog check.
+   */
+  sendBatch(chunk: string, lastSeq: number): void {
+    if (!this.live || this.closed) return;
+    const backlog = this.response.writableLength;
+    this.response.write(chunk);
+    this.position = lastSeq;
+    this.checkBacklog(backlog);
   }
 
   write(chunk: string): void {
@@ -73,6 +95,7 @@ export class SseClient {
   cork(): void {
     if (this.corked || this.closed) return;
     this.corked = true;
+    this.backlogAtCork = this.response.writableLength;
     this.response.cork();
   }
 
@@ -81,7 +104,15 @@ export class SseClient {
     if (!this.corked) return;
     this.corked = false;
     this.response.uncork();
-    if (!this.closed && this.response.writableLength > this.bufferLimit) {
+    this.checkBacklog(this.backlogAtCork);
+  }
+
+  /**
+   * Cut off when what was still unread BEFORE the last write is over the buffer: a client
+   * that keeps up drains between batches, whatever one batch weighs.
+   */
+  private checkBacklog(backlogBefore: number): void {
+    if (!this.closed && backlogBefore > this.bufferLimit) {
       this.cutOff(
         'slow_consumer',
         `more than ${this.bufferLimit} bytes unread: reconnect with Last-Event-ID to resume`,
