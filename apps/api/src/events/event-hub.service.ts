@@ -181,7 +181,7 @@ export class EventHub
     for (const event of this.ring.after(position)) client.offer(event);
     const org = client.filter.organizationId;
     let groups = this.liveByOrg.get(org);
-    if (!groups) this.liveByOrg.set(org, (groups = new Map()));
+    if (!groups) this.liveByOrg.set(org, (groups = new Map<string, LiveGroup>()));
     const signature = filterSignature(client.filter);
     let group = groups.get(signature);
     if (!group) groups.set(signature, (group = { filter: client.filter, clients: new Set() }));
