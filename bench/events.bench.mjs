@@ -43,6 +43,7 @@ import {
   sleep,
   waitFor,
 } from './lib/procs.mjs';
+import pg from 'pg';
 import { adminSql, apiCall, envInt } from './lib/services.mjs';
 import { median, percentile, round } from './lib/stats.mjs';
 
@@ -324,6 +325,7 @@ async function webhooksPhase() {
       throw new Error(`webhook: ${created.status} ${JSON.stringify(created.body)}`);
   }
   const sessions = Array.from({ length: 100 }, () => newId());
+  await intakeCaughtUp();
 
   const bursts = [];
   for (let r = 1; r <= ROUNDS; r++) {
@@ -377,6 +379,28 @@ async function webhooksPhase() {
     ],
     ['duplicate webhook-ids received', String(bursts.reduce((a, x) => a + x.duplicates, 0)), '—'],
   );
+}
+
+/** Waits until the webhook intake has taken in the whole stream (the SSE phase's events). */
+async function intakeCaughtUp() {
+  const nc = await ctx.nats.get();
+  const jsm = await jetstreamManager(nc);
+  const { state } = await jsm.streams.info(`${ctx.prefix.toUpperCase()}_EVENTS`);
+  const db = new pg.Client({ connectionString: ctx.dbUrl, application_name: 'wagw-bench' });
+  await db.connect();
+  try {
+    await waitFor(
+      'webhook intake caught up',
+      async () => {
+        const { rows } = await db.query(`SELECT cursor FROM webhook_intake`);
+        return Number(rows[0]?.cursor ?? 0) >= state.last_seq;
+      },
+      120_000,
+      100,
+    );
+  } finally {
+    await db.end();
+  }
 }
 
 async function cleanup() {

@@ -96,9 +96,18 @@ describe('webhook delivery queue', () => {
     expect(await queued(onlySession)).toEqual([e1.id]);
     for (const none of [otherSession, inactive, foreign, later])
       expect(await queued(none)).toEqual([]);
+    // Within one intake batch, the second delivery of a session waits behind the first.
+    const [b1, b2] = [event(org, session), event(org, session)];
+    await enqueue([b1, b2]);
+    const waiting = await dataSource.query<{ event_id: string; blocked: boolean }[]>(
+      `SELECT event_id, blocked FROM webhook_deliveries WHERE webhook_id = $1 ORDER BY stream_seq`,
+      [all],
+    );
+    expect(waiting.map((r) => r.blocked)).toEqual([false, true, true]);
+    expect(await queued(onlySession)).toEqual([e1.id, b1.id, b2.id]);
     const e2 = event(org, session);
     await enqueue([e2]);
-    expect(await queued(later)).toEqual([e2.id]);
+    expect(await queued(later)).toEqual([b1.id, b2.id, e2.id]);
   });
 
   it('lets concurrent claimers take only the oldest pending delivery of each (webhook, session)', async () => {
@@ -153,6 +162,18 @@ describe('webhook delivery queue', () => {
     await repo.record(head!, failure, 'failed');
     const [unblocked] = (await repo.claim(10, 60_000)).filter((c) => c.webhookId === hook);
     expect(JSON.parse(unblocked!.payload).id).toBe(second.id);
+
+    // The intake queued a delivery behind a head that finished meanwhile: the sweep frees it.
+    const stray = event(org, newId());
+    await enqueue([stray]);
+    await dataSource.query(`UPDATE webhook_deliveries SET blocked = true WHERE event_id = $1`, [
+      stray.id,
+    ]);
+    const claimedNow = async () =>
+      (await repo.claim(10, 60_000)).filter((c) => JSON.parse(c.payload).id === stray.id);
+    expect(await claimedNow()).toEqual([]);
+    expect(await repo.unblockOrphans()).toBeGreaterThanOrEqual(1);
+    expect(await claimedNow()).toHaveLength(1);
 
     const again = await repo.requeue(org, hook, head!.id);
     expect(again).toMatchObject({ status: 'pending', attempts: 0, lastStatusCode: 503 });

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { isId, newId } from '@wagw/domain';
 import { WebhookDeliveryEntity, type WebhookDeliveryStatus } from '@wagw/persistence';
 import { DataSource, type EntityManager, type Repository } from 'typeorm';
+import { GroupWriter } from '../common/group-writer.js';
 import { entityFromRaw } from '../common/raw-entity.js';
 import type { AttemptResult } from './webhook-retry.policy.js';
 
@@ -43,6 +44,12 @@ export interface DisabledWebhook {
   organizationId: string;
   url: string;
   failingSince: Date;
+}
+
+interface AttemptRecord {
+  delivery: ClaimedDelivery;
+  result: AttemptResult;
+  outcome: 'delivered' | { retryInMs: number } | 'failed';
 }
 
 /** What an UPDATE answers through TypeORM: [rows, count]. */
@@ -88,12 +95,20 @@ export class WebhookDeliveriesRepository {
     const column = <T>(pick: (r: (typeof rows)[number]) => T): T[] => rows.map(pick);
     const inserted: unknown[] = await manager.query(
       `INSERT INTO webhook_deliveries (id, webhook_id, organization_id, event_id, event_type,
-         session_id, order_key, stream_seq, payload, status, attempts, next_attempt_at, created_at)
-       SELECT d.id, d.webhook_id, d.org, d.event_id, d.type, d.session_id,
-              COALESCE(d.session_id, ''), d.seq, d.payload, 'pending', 0, now(), now()
-         FROM unnest($1::bpchar[], $2::bpchar[], $3::text[], $4::text[], $5::text[], $6::text[],
-                     $7::bigint[], $8::text[])
-           AS d(id, webhook_id, org, event_id, type, session_id, seq, payload)
+         session_id, order_key, stream_seq, payload, status, attempts, blocked, next_attempt_at,
+         created_at)
+       SELECT d.id, d.webhook_id, d.org, d.event_id, d.type, d.session_id, d.order_key, d.seq,
+              d.payload, 'pending', 0,
+              -- behind an earlier one of this batch, or one already queued: not a head
+              row_number() OVER (PARTITION BY d.webhook_id, d.order_key ORDER BY d.seq) > 1
+                OR EXISTS (SELECT 1 FROM webhook_deliveries p
+                            WHERE p.webhook_id = d.webhook_id AND p.order_key = d.order_key
+                              AND p.status = 'pending'),
+              now(), now()
+         FROM (SELECT *, COALESCE(session_id, '') AS order_key
+                 FROM unnest($1::bpchar[], $2::bpchar[], $3::text[], $4::text[], $5::text[],
+                             $6::text[], $7::bigint[], $8::text[])
+                   AS u(id, webhook_id, org, event_id, type, session_id, seq, payload)) d
        ON CONFLICT (webhook_id, event_id) DO NOTHING
        RETURNING id`,
       [
@@ -119,7 +134,7 @@ export class WebhookDeliveriesRepository {
       `WITH picked AS (
          SELECT c.id FROM webhook_deliveries c
            JOIN webhooks w ON w.id = c.webhook_id AND w.active
-          WHERE c.status = 'pending' AND c.next_attempt_at <= now()
+          WHERE c.status = 'pending' AND NOT c.blocked AND c.next_attempt_at <= now()
             AND (c.claimed_until IS NULL OR c.claimed_until < now())
             AND NOT EXISTS (
               SELECT 1 FROM webhook_deliveries p
@@ -152,37 +167,77 @@ export class WebhookDeliveriesRepository {
   }
 
   /**
-   * Records an attempt: delivered, retried after `retryInMs`, or (null) a dead letter. Only
-   * while the claim is still this attempt's; returns false when it was not (the claim ran
-   * out and another attempt took over).
+   * Records an attempt: delivered, retried after `retryInMs`, or a dead letter. Only while the
+   * claim is still this attempt's; returns false when it was not (the claim ran out and another
+   * attempt took over). Attempts ending together are recorded by one statement.
    */
-  async record(
+  record(
     delivery: ClaimedDelivery,
     result: AttemptResult,
     outcome: 'delivered' | { retryInMs: number } | 'failed',
   ): Promise<boolean> {
-    const status: WebhookDeliveryStatus =
-      outcome === 'delivered' ? 'delivered' : outcome === 'failed' ? 'failed' : 'pending';
-    const retryInMs = typeof outcome === 'object' ? outcome.retryInMs : 0;
-    const [, count]: Updated = await this.dataSource.query(
-      `UPDATE webhook_deliveries SET
-         status = $3, claimed_until = NULL,
-         next_attempt_at = CASE WHEN $3 = 'pending'
-           THEN now() + $4::bigint * interval '1 millisecond' ELSE next_attempt_at END,
-         delivered_at = CASE WHEN $3 = 'delivered' THEN now() END,
-         last_status_code = $5, last_error = $6, last_latency_ms = $7
-       WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
+    return this.records.submit({ delivery, result, outcome });
+  }
+
+  private readonly records = new GroupWriter<AttemptRecord, boolean>(async (items) => {
+    const column = <T>(pick: (r: AttemptRecord) => T): T[] => items.map(pick);
+    const status = (r: AttemptRecord): WebhookDeliveryStatus =>
+      r.outcome === 'delivered' ? 'delivered' : r.outcome === 'failed' ? 'failed' : 'pending';
+    // One statement: record the attempts, then let the next delivery of each (webhook,
+    // session) whose head is done come forward. (Its sub-queries see the rows as they were
+    // before the statement: the finished heads are left out by id.)
+    const rows: { id: string }[] = await this.dataSource.query(
+      `WITH recorded AS (
+         UPDATE webhook_deliveries d SET
+           status = v.status, claimed_until = NULL,
+           next_attempt_at = CASE WHEN v.status = 'pending'
+             THEN now() + v.retry_ms * interval '1 millisecond' ELSE d.next_attempt_at END,
+           delivered_at = CASE WHEN v.status = 'delivered' THEN now() END,
+           last_status_code = v.code, last_error = v.error, last_latency_ms = v.latency
+         FROM unnest($1::bpchar[], $2::int[], $3::text[], $4::bigint[], $5::int[], $6::text[],
+                     $7::int[]) AS v(id, attempts, status, retry_ms, code, error, latency)
+         WHERE d.id = v.id AND d.attempts = v.attempts AND d.status = 'pending'
+         RETURNING d.id, d.webhook_id, d.order_key, d.status),
+       done AS (SELECT id, webhook_id, order_key FROM recorded WHERE status <> 'pending'),
+       heads AS (
+         SELECT DISTINCT ON (p.webhook_id, p.order_key) p.id, p.blocked
+           FROM webhook_deliveries p
+           JOIN (SELECT DISTINCT webhook_id, order_key FROM done) k
+             ON p.webhook_id = k.webhook_id AND p.order_key = k.order_key
+          WHERE p.status = 'pending' AND p.id NOT IN (SELECT id FROM done)
+          ORDER BY p.webhook_id, p.order_key, p.stream_seq),
+       unblocked AS (
+         UPDATE webhook_deliveries u SET blocked = false, next_attempt_at = now()
+           FROM heads WHERE u.id = heads.id AND heads.blocked
+         RETURNING u.id)
+       SELECT id FROM recorded`,
       [
-        delivery.id,
-        delivery.attempts,
-        status,
-        retryInMs,
-        result.statusCode,
-        result.error?.slice(0, 500) ?? null,
-        result.latencyMs,
+        column((r) => r.delivery.id),
+        column((r) => r.delivery.attempts),
+        column(status),
+        column((r) => (typeof r.outcome === 'object' ? r.outcome.retryInMs : 0)),
+        column((r) => r.result.statusCode),
+        column((r) => r.result.error?.slice(0, 500) ?? null),
+        column((r) => r.result.latencyMs),
       ],
     );
-    return count > 0;
+    const recorded = new Set(rows.map((r) => r.id));
+    return items.map((r) => recorded.has(r.delivery.id));
+  });
+
+  /**
+   * Brings forward the deliveries left waiting with nothing before them (the intake queued one
+   * behind a head that finished meanwhile). Cheap insurance: a sweep of the pending ones.
+   */
+  async unblockOrphans(): Promise<number> {
+    const [, count]: Updated = await this.dataSource.query(
+      `UPDATE webhook_deliveries u SET blocked = false, next_attempt_at = now()
+         FROM (SELECT DISTINCT ON (webhook_id, order_key) id, blocked
+                 FROM webhook_deliveries WHERE status = 'pending'
+                ORDER BY webhook_id, order_key, stream_seq) h
+        WHERE u.id = h.id AND h.blocked`,
+    );
+    return count;
   }
 
   /** A delivery succeeded: the webhook is no longer failing. */
@@ -269,7 +324,7 @@ export class WebhookDeliveriesRepository {
     // The row as this statement left it: a worker may claim it the moment it commits.
     const [rows]: Updated = await this.dataSource.query(
       `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(),
-              claimed_until = NULL, delivered_at = NULL
+              blocked = false, claimed_until = NULL, delivered_at = NULL
         WHERE organization_id = $1 AND webhook_id = $2 AND id = $3 AND status <> 'pending'
        RETURNING *`,
       [organizationId, webhookId, id],

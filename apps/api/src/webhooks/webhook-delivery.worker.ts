@@ -40,6 +40,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
   private wakeup: (() => void) | null = null;
   private timedWake: { at: number; timer: NodeJS.Timeout } | null = null;
   private lastPurge = Date.now();
+  private lastSweep = 0;
 
   constructor(
     @Inject(ApiConfig) private readonly config: ApiConfig,
@@ -99,6 +100,7 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
         }
       }
       await this.purgeNowAndThen();
+      await this.unblockNowAndThen();
       // A full batch may mean more is due: go again (once a slot is free) without waiting.
       if (claimed > 0 && claimed === free) this.woken = true;
       if (this.inFlight.size >= this.config.WEBHOOK_CONCURRENCY) this.woken = false;
@@ -179,6 +181,17 @@ export class WebhookDeliveryWorker implements OnApplicationBootstrap, OnApplicat
       .catch((error: unknown) =>
         this.logger.error(`webhook.disabled event for ${webhook.id} lost: ${String(error)}`),
       );
+  }
+
+  /** Once per poll: deliveries left waiting behind a head that finished as they were queued. */
+  private async unblockNowAndThen(): Promise<void> {
+    if (Date.now() - this.lastSweep < this.config.WEBHOOK_POLL_MS) return;
+    this.lastSweep = Date.now();
+    try {
+      if ((await this.deliveries.unblockOrphans()) > 0) this.woken = true;
+    } catch (error) {
+      this.logger.warn(`unblocking webhook deliveries failed: ${(error as Error).message}`);
+    }
   }
 
   private async purgeNowAndThen(): Promise<void> {

@@ -36,6 +36,7 @@ export class Webhooks1763810000000 implements MigrationInterface {
         "payload" text NOT NULL,
         "status" text NOT NULL DEFAULT 'pending',
         "attempts" integer NOT NULL DEFAULT '0',
+        "blocked" boolean NOT NULL DEFAULT false,
         "next_attempt_at" TIMESTAMP(3) WITH TIME ZONE NOT NULL,
         "claimed_until" TIMESTAMP(3) WITH TIME ZONE,
         "last_attempt_at" TIMESTAMP(3) WITH TIME ZONE,
@@ -56,7 +57,7 @@ export class Webhooks1763810000000 implements MigrationInterface {
       `CREATE INDEX "webhook_deliveries_queue_idx" ON "webhook_deliveries" ("webhook_id", "order_key", "stream_seq") WHERE status = 'pending'`,
     );
     await q.query(
-      `CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" ("next_attempt_at") WHERE status = 'pending'`,
+      `CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" ("next_attempt_at") WHERE status = 'pending' AND NOT blocked`,
     );
     await q.query(
       `CREATE INDEX "webhook_deliveries_done_idx" ON "webhook_deliveries" ("created_at") WHERE status <> 'pending'`,

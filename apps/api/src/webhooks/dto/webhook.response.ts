@@ -76,7 +76,11 @@ export class WebhookDeliveryResponse {
   @ApiProperty({ type: String, nullable: true }) lastError: string | null;
   @ApiProperty({ type: 'integer', nullable: true, description: 'ms' }) lastLatencyMs: number | null;
   @ApiProperty(MS_OR_NULL) lastAttemptAt: number | null;
-  @ApiProperty({ ...MS_OR_NULL, description: 'When pending: the next attempt' })
+  @ApiProperty({
+    ...MS_OR_NULL,
+    description:
+      'When pending: the next attempt; null while it waits behind an earlier delivery of its session',
+  })
   nextAttemptAt: number | null;
   @ApiProperty(MS) createdAt: number;
   @ApiProperty(MS_OR_NULL) deliveredAt: number | null;
@@ -93,7 +97,7 @@ export class WebhookDeliveryResponse {
       lastError: d.lastError,
       lastLatencyMs: d.lastLatencyMs,
       lastStatusCode: d.lastStatusCode,
-      nextAttemptAt: d.status === 'pending' ? d.nextAttemptAt.getTime() : null,
+      nextAttemptAt: d.status === 'pending' && !d.blocked ? d.nextAttemptAt.getTime() : null,
       sessionId: d.sessionId,
       status: d.status,
       webhookId: d.webhookId,
