@@ -223,10 +223,12 @@ export class EventHub
 
   private fanOut(entries: readonly StreamEntry[]): void {
     const batches = new Map<LiveGroup, HubEvent[]>();
+    const now = Date.now();
     for (const { seq, event } of entries) {
       if (seq <= this.head) continue;
       this.head = seq;
       if (!event) continue;
+      this.metrics.sseFanOutLag.observe(Math.max(0, now - event.occurredAt) / 1000);
       const hubEvent = toHubEvent(seq, event);
       this.ring.push(hubEvent);
       const groups = this.liveByOrg.get(event.organizationId);

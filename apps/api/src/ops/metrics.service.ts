@@ -23,6 +23,12 @@ export class MetricsService {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly sseFanOutLag = new Histogram({
+    name: 'sse_fanout_lag_seconds',
+    help: 'From an event happening (its occurredAt) to this replica framing it for its SSE clients',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly webhookAttempts = new Counter({
     name: 'webhook_attempts_total',
     help: 'Webhook delivery attempts made by this replica, by outcome',
