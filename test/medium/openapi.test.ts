@@ -584,6 +584,17 @@ describe('OpenAPI document', () => {
     const WDR = '/api/v1/webhooks/{webhook}/deliveries/{delivery}:redeliver';
     let webhookId: string;
     let deadLetterId: string;
+    /** Every webhooks operation, on the fixture webhook and its dead letter. */
+    const webhookRoutes = (): [string, Method, string][] => [
+      [W, 'post', W],
+      [W, 'get', W],
+      [W1, 'get', `${W}/${webhookId}`],
+      [W1, 'patch', `${W}/${webhookId}`],
+      [W1, 'delete', `${W}/${webhookId}`],
+      [WR, 'post', `${W}/${webhookId}:rotate-secret`],
+      [WD, 'get', `${W}/${webhookId}/deliveries`],
+      [WDR, 'post', `${W}/${webhookId}/deliveries/${deadLetterId}:redeliver`],
+    ];
 
     it('webhooks: 201 with the secret once, 200 without, 204; deliveries listed and redelivered', async () => {
       const created = await expectDocumented(W, 'post', 201, {
@@ -828,14 +839,7 @@ describe('OpenAPI document', () => {
         [K, 'get', K],
         [K1, 'delete', `${K}/${apiKeyId}`],
         [E, 'get', E],
-        [W, 'post', W],
-        [W, 'get', W],
-        [W1, 'get', `${W}/${webhookId}`],
-        [W1, 'patch', `${W}/${webhookId}`],
-        [W1, 'delete', `${W}/${webhookId}`],
-        [WR, 'post', `${W}/${webhookId}:rotate-secret`],
-        [WD, 'get', `${W}/${webhookId}/deliveries`],
-        [WDR, 'post', `${W}/${webhookId}/deliveries/${deadLetterId}:redeliver`],
+        ...webhookRoutes(),
       ];
       for (const [path, method, url] of routes) {
         for (const headers of credentials)
@@ -1009,14 +1013,7 @@ describe('OpenAPI document', () => {
         [K1, 'delete', `${K}/${apiKeyId}`],
         // The session filter is looked up before the stream opens.
         [E, 'get', `${E}?sessionId=${sessionId}`],
-        [W, 'post', W],
-        [W, 'get', W],
-        [W1, 'get', `${W}/${webhookId}`],
-        [W1, 'patch', `${W}/${webhookId}`],
-        [W1, 'delete', `${W}/${webhookId}`],
-        [WR, 'post', `${W}/${webhookId}:rotate-secret`],
-        [WD, 'get', `${W}/${webhookId}/deliveries`],
-        [WDR, 'post', `${W}/${webhookId}/deliveries/${deadLetterId}:redeliver`],
+        ...webhookRoutes(),
       ];
       const bodies: Record<string, object> = {
         [`post ${K}`]: { name: 'x', capabilities: ['send'] },
