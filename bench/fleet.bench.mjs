@@ -27,7 +27,6 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import pg from 'pg';
 import {
   cpuByPid,
   cpuDelta,
@@ -41,6 +40,8 @@ import {
   sleep,
   waitFor,
 } from './lib/procs.mjs';
+import pg from 'pg';
+import { adminSql, apiCall, envInt } from './lib/services.mjs';
 import {
   histogramDelta,
   median,
@@ -51,14 +52,7 @@ import {
   round,
 } from './lib/stats.mjs';
 
-const int = (name, dflt) => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return dflt;
-  const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0)
-    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
-  return v;
-};
+const int = envInt;
 
 const N = int('BENCH_SESSIONS', 1000);
 const SMALL = Math.min(int('BENCH_SMALL_SESSIONS', 100), N);
@@ -108,34 +102,8 @@ ctx.stream = `${ctx.prefix.toUpperCase()}_EVENTS`;
 
 // --- infrastructure ----------------------------------------------------------------------------
 
-async function admin(sql) {
-  const c = new pg.Client({ connectionString: ADMIN_URL, application_name: 'wagw-bench' });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
-
-async function api(method, path, body) {
-  const res = await fetch(`${ctx.apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${ctx.apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let parsed = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    /* keep text */
-  }
-  return { status: res.status, body: parsed };
-}
+const admin = (sql) => adminSql(ADMIN_URL, sql);
+const api = (method, path, body) => apiCall(ctx.apiUrl, ctx.apiKey, method, path, body);
 
 async function sim(method, path, body) {
   const res = await fetch(`${ctx.simUrl}${path}`, {

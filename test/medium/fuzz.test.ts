@@ -1,5 +1,7 @@
 import '../support/esm-require-shim.js';
 import { randomUUID } from 'node:crypto';
+import { get as httpGet } from 'node:http';
+import { PUBLIC_EVENT_TYPES } from '@wagw/contracts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
@@ -63,6 +65,36 @@ function commandsGateway(method: string, url: string): boolean {
   );
 }
 
+/**
+ * The status, headers and first bytes of a response over a real socket (an event stream never
+ * ends, so inject() cannot take it), then the connection is dropped.
+ */
+function firstBytes(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{
+  statusCode: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { headers, agent: false }, (res) => {
+      let body = '';
+      const done = () => {
+        res.destroy();
+        resolve({ statusCode: res.statusCode ?? 0, headers: res.headers, body });
+      };
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        body += chunk;
+        if (res.statusCode === 200) done();
+      });
+      res.on('end', done);
+    });
+    req.on('error', reject);
+  });
+}
+
 /** A request left hanging (an endless stream, a stuck handler) fails its run instead of the file. */
 const RESPONSE_TIMEOUT_MS = 5_000;
 async function answeredWithin<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
@@ -102,7 +134,7 @@ const payload = (
 type Route = ServedRoute;
 /** spec/api-v1.md: routes of capability `manage` (sessions lifecycle and settings, API keys). */
 const MANAGE_ONLY =
-  /^\/api\/v1\/(sessions(\/\{session\}(:(start|stop|restart|logout)|\/qr|\/pairing-code)?)?|api-keys(\/\{id\})?)$/;
+  /^\/api\/v1\/(sessions(\/\{session\}(:(start|stop|restart|logout)|\/qr|\/pairing-code)?)?|api-keys(\/\{id\})?|webhooks(\/\{webhook\}(:rotate-secret|\/deliveries(\/\{delivery\}:redeliver)?)?)?)$/;
 /** Platform-admin routes: none of this suite's callers is an admin. */
 const ADMIN_ONLY = /^\/api\/v1\/gateways/;
 /** Server-Sent Events never end: inject() would wait for ever. */
@@ -223,11 +255,26 @@ const pathArb = (ids: () => string[]): fc.Arbitrary<string> => {
     {
       arbitrary: fc
         .tuple(
-          fc.constantFrom('/api/v1/sessions/', '/api/v1/api-keys/'),
+          fc.constantFrom('/api/v1/sessions/', '/api/v1/api-keys/', '/api/v1/webhooks/'),
           fc.oneof(segment, existing),
         )
         .map(([p, s]) => p + s),
       weight: 3,
+    },
+    {
+      arbitrary: fc
+        .tuple(
+          fc.oneof(segment, existing),
+          fc.oneof(segment, existing),
+          fc.constantFrom(':rotate-secret', '/deliveries', '/deliveries/', ':redeliver', ''),
+          fc.constantFrom(':redeliver', ':rotate-secret', '', ':x'),
+        )
+        .map(([w, d, sub, verb]) =>
+          sub === '/deliveries/'
+            ? `/api/v1/webhooks/${w}/deliveries/${d}${verb}`
+            : `/api/v1/webhooks/${w}${sub}`,
+        ),
+      weight: 2,
     },
     {
       arbitrary: fc.constantFrom(
@@ -364,6 +411,37 @@ const contentTypeArb: fc.Arbitrary<string | undefined> = fc.oneof(
   { arbitrary: printable(40), weight: 1 },
 );
 
+/**
+ * Webhook URLs: public IP literals (accepted without DNS), private/loopback/metadata ones (400),
+ * names that never resolve here, odd schemes and shapes. No name that would wait on real DNS.
+ */
+const urlArb: fc.Arbitrary<string> = fc
+  .tuple(
+    fc.constantFrom(
+      'http://93.184.215.14',
+      'https://93.184.215.14:8443',
+      'http://[2606:4700:4700::1111]',
+      'http://127.0.0.1:9',
+      'http://localhost',
+      'http://169.254.169.254',
+      'http://[::1]',
+      'http://[::ffff:10.0.0.1]',
+      'http://0x7f000001',
+      'http://no-such-host.invalid',
+      'ftp://93.184.215.14',
+      'javascript:alert(1)',
+      'http://user:pw@93.184.215.14',
+      'http://',
+      '93.184.215.14',
+    ),
+    fc.oneof(
+      fc.constant('/hook'),
+      printable(40).map((p) => `/${percentEncode(p)}`),
+      fc.constant(''),
+    ),
+  )
+  .map(([origin, path]) => origin + path);
+
 /** Random JSON values, near-valid DTOs, prototype pollution, huge numbers, deep and wide documents, raw junk. */
 const bodyArb: fc.Arbitrary<Payload> = fc.oneof(
   { arbitrary: fc.constant(payload(undefined)), weight: 2 },
@@ -384,6 +462,14 @@ const bodyArb: fc.Arbitrary<Payload> = fc.oneof(
             fc.jsonValue(),
           ),
           extra: fc.jsonValue(),
+          url: fc.oneof(urlArb, oddString(60), fc.jsonValue()),
+          eventTypes: fc.oneof(
+            fc.array(fc.constantFrom(...PUBLIC_EVENT_TYPES, 'session.*', '', 'x')),
+            fc.jsonValue(),
+          ),
+          sessionId: fc.oneof(fc.ulid(), fc.constant(null), oddString(30), fc.jsonValue()),
+          active: fc.oneof(fc.boolean(), fc.jsonValue()),
+          gracePeriodMs: fc.oneof(fc.integer({ min: -10, max: 700_000_000 }), fc.jsonValue()),
         },
         { requiredKeys: [] },
       )
@@ -520,6 +606,31 @@ const VALID_BODIES = {
     name: fc.oneof(oddText(100), fc.constantFrom('', 'x'.repeat(100), 'x'.repeat(101))),
     capabilities: fc.subarray(['manage', 'send'] as string[], { minLength: 1 }),
   }),
+  createWebhook: fc.record(
+    {
+      url: urlArb,
+      eventTypes: fc.subarray([...PUBLIC_EVENT_TYPES] as string[], { minLength: 1 }),
+      sessionId: fc.oneof(
+        fc.constant(null),
+        fc.ulid().map((u) => u.toUpperCase()),
+      ),
+      active: fc.boolean(),
+    },
+    { requiredKeys: ['url', 'eventTypes'] },
+  ),
+  updateWebhook: fc.record(
+    {
+      url: urlArb,
+      eventTypes: fc.subarray([...PUBLIC_EVENT_TYPES] as string[], { minLength: 1 }),
+      sessionId: fc.constant(null),
+      active: fc.boolean(),
+    },
+    { requiredKeys: [] },
+  ),
+  rotateSecret: fc.record(
+    { gracePeriodMs: fc.oneof(fc.nat(604_800_000), fc.constantFrom(-1, 604_800_001, 1.5)) },
+    { requiredKeys: [] },
+  ),
 };
 const validBody = (kind: keyof typeof VALID_BODIES): fc.Arbitrary<Payload> =>
   VALID_BODIES[kind].map((v) => payload(JSON.stringify(v)));
@@ -527,6 +638,9 @@ const validBodyArb: fc.Arbitrary<Payload> = fc.oneof(
   validBody('createSession'),
   validBody('updateSession'),
   validBody('createApiKey'),
+  validBody('createWebhook'),
+  validBody('updateWebhook'),
+  validBody('rotateSecret'),
 );
 
 const credentialArb: fc.Arbitrary<Credential> = fc.oneof(
@@ -615,6 +729,7 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
   /** Resources P1/P3 may hit (and delete); P2 uses its own. */
   const sharedIds: string[] = [];
   let ownSessionId: string;
+  let ownWebhookId: string;
 
   beforeAll(async () => {
     const signing = await newSigningKey('fuzz-1');
@@ -642,6 +757,9 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
     for (let i = 0; i < 3; i++)
       sharedIds.push((await call('POST', '/api/v1/sessions', 'manage', '{}')).json().id as string);
     ownSessionId = (await call('POST', '/api/v1/sessions', 'manage', '{}')).json().id as string;
+    const webhook = JSON.stringify({ url: 'http://93.184.215.14/hook', eventTypes: ['auth.qr'] });
+    ownWebhookId = (await call('POST', '/api/v1/webhooks', 'manage', webhook)).json().id as string;
+    sharedIds.push((await call('POST', '/api/v1/webhooks', 'manage', webhook)).json().id as string);
     const key = await call(
       'POST',
       '/api/v1/api-keys',
@@ -820,35 +938,58 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
   describe('every route', () => {
     const ROUTES: {
       method: string;
-      path: (id: string) => string;
+      /** The route's URL for the suite's own resources. */
+      path: (ids: { session: string; webhook: string }) => string;
       credential: Credential;
       body?: keyof typeof VALID_BODIES;
+      /** Besides 200/201/400/413: a referenced session may not exist; quotas fill up. */
+      also?: number[];
     }[] = [
       {
         method: 'POST',
         path: () => '/api/v1/sessions',
         credential: 'manage',
         body: 'createSession',
+        also: [429], // ORG_MAX_PAIRING: `start: true` pairings fill the quota
       },
       { method: 'GET', path: () => '/api/v1/sessions', credential: 'manage' },
-      { method: 'GET', path: (id) => `/api/v1/sessions/${id}`, credential: 'manage' },
+      { method: 'GET', path: (id) => `/api/v1/sessions/${id.session}`, credential: 'manage' },
       {
         method: 'PATCH',
-        path: (id) => `/api/v1/sessions/${id}`,
+        path: (id) => `/api/v1/sessions/${id.session}`,
         credential: 'manage',
         body: 'updateSession',
       },
       {
         method: 'DELETE',
-        path: (id) => `/api/v1/sessions/${id}`,
+        path: (id) => `/api/v1/sessions/${id.session}`,
         credential: 'manage',
       },
       { method: 'POST', path: () => '/api/v1/api-keys', credential: 'owner', body: 'createApiKey' },
       { method: 'GET', path: () => '/api/v1/api-keys', credential: 'owner' },
       {
         method: 'DELETE',
-        path: (id) => `/api/v1/api-keys/${id}`,
+        path: (id) => `/api/v1/api-keys/${id.session}`,
         credential: 'owner',
+      },
+      {
+        method: 'POST',
+        path: () => '/api/v1/webhooks',
+        credential: 'manage',
+        body: 'createWebhook',
+        also: [404, 429],
+      },
+      {
+        method: 'PATCH',
+        path: (id) => `/api/v1/webhooks/${id.webhook}`,
+        credential: 'owner',
+        body: 'updateWebhook',
+      },
+      {
+        method: 'POST',
+        path: (id) => `/api/v1/webhooks/${id.webhook}:rotate-secret`,
+        credential: 'manage',
+        body: 'rotateSecret',
       },
     ];
 
@@ -869,7 +1010,7 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
           routeAndBody,
           fc.oneof(fc.constant('application/json'), contentTypeArb),
           async ([route, body], contentType) => {
-            const url = route.path(ownSessionId);
+            const url = route.path({ session: ownSessionId, webhook: ownWebhookId });
             const headers = typeHeader(contentType);
             const res = await send({
               method: route.method,
@@ -879,9 +1020,22 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
               body,
             });
             expectWellFormed({ method: route.method, url, headers }, res);
-            expect([200, 201, 400, 413]).toContain(res.statusCode);
+            expect([200, 201, 400, 413, ...(route.also ?? [])]).toContain(res.statusCode);
             // What was accepted is stored as answered: no text silently altered on its way to Postgres.
-            if (res.statusCode < 300 && url.startsWith('/api/v1/sessions')) {
+            if (res.statusCode < 300 && url.startsWith('/api/v1/webhooks')) {
+              const { secret, ...answered } = res.json();
+              if (route.body !== 'updateWebhook') expect(secret).toMatch(/^whsec_/);
+              const read = (await call('GET', `/api/v1/webhooks/${answered.id}`, 'manage')).json();
+              // A grace period of a few ms may have ended in between: shown, or gone.
+              expect([null, answered.previousSecretExpiresAt]).toContain(
+                read.previousSecretExpiresAt,
+              );
+              expect(read).toEqual({
+                ...answered,
+                updatedAt: read.updatedAt,
+                previousSecretExpiresAt: read.previousSecretExpiresAt,
+              });
+            } else if (res.statusCode < 300 && url.startsWith('/api/v1/sessions')) {
               const answered = res.json();
               const read = await call('GET', `/api/v1/sessions/${answered.id}`, 'manage');
               expect(read.json()).toEqual({ ...answered, updatedAt: read.json().updatedAt });
@@ -927,7 +1081,7 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
       await fc.assert(
         fc.asyncProperty(
           fc.constantFrom(...routes),
-          fc.oneof(segment, fc.constant(ownSessionId)),
+          fc.oneof(segment, fc.constant(ownSessionId), fc.constant(ownWebhookId)),
           fc.constantFrom<Credential>('owner', 'manage'),
           fc.oneof(bodyArb, validBodyArb),
           async (route, id, credential, body) => {
@@ -1020,6 +1174,72 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
         params(),
       );
       expectReached(401, 403);
+    });
+
+    it('P6: the event stream over a real socket: random query, Last-Event-ID and credentials', async () => {
+      await api.app.listen(0, '127.0.0.1');
+      const base = await api.app.getUrl();
+      const streamQuery = fc.oneof(
+        queryArb,
+        fc
+          .record(
+            {
+              sessionId: fc.oneof(
+                fc.constant(ownSessionId),
+                fc.ulid().map((u) => u.toUpperCase()),
+                oddString(30).map(percentEncode),
+              ),
+              types: fc.oneof(
+                fc.subarray([...PUBLIC_EVENT_TYPES] as string[]).map((t) => t.join(',')),
+                oddString(30).map(percentEncode),
+              ),
+              lastEventId: fc.oneof(
+                fc.nat().map(String),
+                fc.constantFrom('0', '-1', '1e3', '9'.repeat(20), ''),
+                oddString(10).map(percentEncode),
+              ),
+            },
+            { requiredKeys: [] },
+          )
+          .map(
+            (q) =>
+              `?${Object.entries(q)
+                .map(([k, v]) => `${k}=${v}`)
+                .join('&')}`,
+          ),
+      );
+      const lastEventIdHeader = fc.option(
+        fc.oneof(fc.nat().map(String), printable(20), fc.constantFrom('', ' 1', '00', '1.5')),
+        { nil: undefined },
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          streamQuery,
+          lastEventIdHeader,
+          credentialArb,
+          async (query, lastEventId, credential) => {
+            const url = `/api/v1/events${query}`;
+            const headers = {
+              ...authorization(credential),
+              ...(lastEventId === undefined ? {} : { 'last-event-id': lastEventId }),
+            };
+            const res = await answeredWithin(
+              RESPONSE_TIMEOUT_MS,
+              `GET ${url}`,
+              firstBytes(base + url, headers),
+            );
+            statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+            if (res.statusCode === 200) {
+              expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+              expect(res.body.startsWith('retry: 1000\n\n')).toBe(true);
+            } else {
+              expectWellFormed({ method: 'GET', url, headers }, res as unknown as InjectResponse);
+            }
+          },
+        ),
+        { ...params(), numRuns: Math.ceil(RUNS / 4) },
+      );
+      expectReached(200, 400, 401, 404);
     });
   });
 

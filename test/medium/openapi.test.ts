@@ -1,5 +1,6 @@
 import '../support/esm-require-shim.js';
 import { randomUUID } from 'node:crypto';
+import { get as httpGet, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { ERROR_CODES } from '@wagw/domain';
@@ -7,6 +8,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import type { InjectOptions, Response as InjectResponse } from 'light-my-request';
 import { type InProcessApi, startInProcessApi } from '../support/in-process-api.js';
+import { newWebhookDelivery } from '../support/webhook-factory.js';
 import {
   JwksServer,
   newSigningKey,
@@ -79,7 +81,19 @@ const EXPECTED_OPERATIONS = [
   'POST /api/v1/api-keys',
   'GET /api/v1/api-keys',
   'DELETE /api/v1/api-keys/{id}',
+  'GET /api/v1/events',
+  'POST /api/v1/webhooks',
+  'GET /api/v1/webhooks',
+  'GET /api/v1/webhooks/{webhook}',
+  'PATCH /api/v1/webhooks/{webhook}',
+  'DELETE /api/v1/webhooks/{webhook}',
+  'POST /api/v1/webhooks/{webhook}:rotate-secret',
+  'GET /api/v1/webhooks/{webhook}/deliveries',
+  'POST /api/v1/webhooks/{webhook}/deliveries/{delivery}:redeliver',
 ];
+/** Webhooks in these tests point at a public address (no DNS needed, nothing listens). */
+const PUBLIC_URL = 'http://93.184.215.14/hooks/oa';
+const WEBHOOK_QUOTA = 4;
 
 // ---------------------------------------------------------------------------------------------
 // OpenAPI 3.0 schema → JSON Schema (draft-07, as ajv 8 reads it), made strict for response checks
@@ -157,6 +171,8 @@ describe('OpenAPI document', () => {
   let otherOrgKey: string;
   let ownerJwt: string;
   let memberJwt: string;
+  /** A login without any capability (an unknown role). */
+  let guestJwt: string;
   const ajv = newAjv();
   const compiled = new Map<string, ValidateFunction>();
 
@@ -168,7 +184,12 @@ describe('OpenAPI document', () => {
       AUTH_ISSUER: TEST_ISSUER,
       AUTH_AUDIENCE: TEST_AUDIENCE,
       BODY_LIMIT_BYTES: String(BODY_LIMIT),
+      WEBHOOK_MAX_PER_ORG: String(WEBHOOK_QUOTA),
       ORG_MAX_SESSIONS: String(SESSION_QUOTA),
+    });
+    guestJwt = await signToken({
+      key: signing,
+      claims: { org_id: org, role: 'guest', sub: 'user_oa_guest' },
     });
     [keyManage, keySendOnly, otherOrgKey, ownerJwt, memberJwt] = await Promise.all([
       api.apiKey(org),
@@ -555,6 +576,156 @@ describe('OpenAPI document', () => {
     const S1 = '/api/v1/sessions/{session}';
     const K = '/api/v1/api-keys';
     const K1 = '/api/v1/api-keys/{id}';
+    const E = '/api/v1/events';
+    const W = '/api/v1/webhooks';
+    const W1 = '/api/v1/webhooks/{webhook}';
+    const WR = '/api/v1/webhooks/{webhook}:rotate-secret';
+    const WD = '/api/v1/webhooks/{webhook}/deliveries';
+    const WDR = '/api/v1/webhooks/{webhook}/deliveries/{delivery}:redeliver';
+    let webhookId: string;
+    let deadLetterId: string;
+    /** Every webhooks operation, on the fixture webhook and its dead letter. */
+    const webhookRoutes = (): [string, Method, string][] => [
+      [W, 'post', W],
+      [W, 'get', W],
+      [W1, 'get', `${W}/${webhookId}`],
+      [W1, 'patch', `${W}/${webhookId}`],
+      [W1, 'delete', `${W}/${webhookId}`],
+      [WR, 'post', `${W}/${webhookId}:rotate-secret`],
+      [WD, 'get', `${W}/${webhookId}/deliveries`],
+      [WDR, 'post', `${W}/${webhookId}/deliveries/${deadLetterId}:redeliver`],
+    ];
+
+    it('webhooks: 201 with the secret once, 200 without, 204; deliveries listed and redelivered', async () => {
+      const created = await expectDocumented(W, 'post', 201, {
+        url: W,
+        headers: auth(keyManage),
+        payload: { url: PUBLIC_URL, eventTypes: ['session.status', 'webhook.disabled'] },
+      });
+      webhookId = created.json().id as string;
+      expect(created.json().secret).toMatch(/^whsec_/);
+      await expectDocumented(W, 'post', 201, {
+        url: W,
+        headers: auth(ownerJwt),
+        payload: { url: PUBLIC_URL, eventTypes: ['auth.qr'], sessionId, active: false },
+      });
+      const list = await expectDocumented(W, 'get', 200, { url: W, headers: auth(keyManage) });
+      expect(JSON.stringify(list.json())).not.toContain('whsec_');
+      await expectDocumented(W1, 'get', 200, {
+        url: `${W}/${webhookId}`,
+        headers: auth(keyManage),
+      });
+      await expectDocumented(W1, 'patch', 200, {
+        url: `${W}/${webhookId}`,
+        headers: auth(keyManage),
+        payload: { eventTypes: ['session.status'], sessionId: null, active: true },
+      });
+      const rotated = await expectDocumented(WR, 'post', 200, {
+        url: `${W}/${webhookId}:rotate-secret`,
+        headers: auth(keyManage),
+        payload: { gracePeriodMs: 60_000 },
+      });
+      expect(rotated.json().secret).not.toBe(created.json().secret);
+      await expectDocumented(WR, 'post', 200, {
+        url: `${W}/${webhookId}:rotate-secret`,
+        headers: auth(keyManage),
+      });
+
+      deadLetterId = await newWebhookDelivery(api.dataSource, org, webhookId, 'failed');
+      await newWebhookDelivery(api.dataSource, org, webhookId, 'delivered');
+      const page = await expectDocumented(WD, 'get', 200, {
+        url: `${WD.replace('{webhook}', webhookId)}?limit=1&status=failed`,
+        headers: auth(keyManage),
+      });
+      expect(page.json()).toMatchObject({ items: [{ id: deadLetterId, status: 'failed' }] });
+      const all = await expectDocumented(WD, 'get', 200, {
+        url: `${WD.replace('{webhook}', webhookId)}?limit=1`,
+        headers: auth(keyManage),
+      });
+      const next = all.json().nextCursor as string;
+      expect(next).not.toBe('');
+      const last = await expectDocumented(WD, 'get', 200, {
+        url: `${WD.replace('{webhook}', webhookId)}?limit=1&cursor=${next}`,
+        headers: auth(keyManage),
+      });
+      expect(last.json().nextCursor).toBe('');
+      expect(
+        [...all.json().items, ...last.json().items].map((d: { id: string }) => d.id),
+      ).toContain(deadLetterId);
+      const redeliverUrl = `${W}/${webhookId}/deliveries/${deadLetterId}:redeliver`;
+      const again = await expectDocumented(WDR, 'post', 200, {
+        url: redeliverUrl,
+        headers: auth(keyManage),
+      });
+      expect(again.json()).toMatchObject({ status: 'pending', attempts: 0 });
+      await expectDocumented(WDR, 'post', 409, { url: redeliverUrl, headers: auth(keyManage) });
+
+      const doomed = await api.app.inject({
+        method: 'POST',
+        url: W,
+        headers: auth(keyManage),
+        payload: { url: PUBLIC_URL, eventTypes: ['session.status'] },
+      });
+      await expectDocumented(W1, 'delete', 204, {
+        url: `${W}/${doomed.json().id}`,
+        headers: auth(keyManage),
+      });
+    });
+
+    it('429 rate_limited: an organization at its webhook quota (WEBHOOK_MAX_PER_ORG)', async () => {
+      const quotaOrgKey = await api.apiKey(`org_oa_quota_${randomUUID()}`);
+      const body = { url: PUBLIC_URL, eventTypes: ['session.status'] };
+      for (let i = 0; i < WEBHOOK_QUOTA; i++)
+        await expectDocumented(W, 'post', 201, {
+          url: W,
+          headers: auth(quotaOrgKey),
+          payload: body,
+        });
+      const over = await expectDocumented(W, 'post', 429, {
+        url: W,
+        headers: auth(quotaOrgKey),
+        payload: body,
+      });
+      expect(over.json().error.details).toEqual({ reason: 'webhook_quota', limit: WEBHOOK_QUOTA });
+    });
+
+    it('events: 200 is an event stream (over a real socket); errors before the first byte are the envelope', async () => {
+      await api.app.listen(0, '127.0.0.1');
+      const base = await api.app.getUrl();
+      // node:http without keep-alive: the socket is ours to close (fetch's pool keeps one open).
+      const { res, first } = await new Promise<{ res: IncomingMessage; first: string }>(
+        (resolve, reject) => {
+          const req = httpGet(
+            `${base}${E}?types=session.status,webhook.disabled`,
+            { headers: auth(memberJwt), agent: false },
+            (r) => r.once('data', (chunk: Buffer) => resolve({ res: r, first: chunk.toString() })),
+          );
+          req.on('error', reject);
+        },
+      );
+      res.destroy();
+      expect(res.statusCode).toBe(200);
+      const documented = operation(E, 'get')!.responses['200'].content as Json;
+      expect(Object.keys(documented)).toEqual(['text/event-stream']);
+      expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+      expect(res.headers['x-request-id']).toEqual(expect.any(String));
+      expect(first).toBe('retry: 1000\n\n');
+      observed.add(`GET ${E} 200`);
+
+      for (const query of [
+        '?types=session.status,bogus',
+        '?types=',
+        '?lastEventId=abc',
+        '?lastEventId=-1',
+        '?sessionId=not-a-session',
+        '?extra=1',
+      ])
+        await expectDocumented(E, 'get', 400, { url: `${E}${query}`, headers: auth(keySendOnly) });
+      await expectDocumented(E, 'get', 400, {
+        url: E,
+        headers: { ...auth(keyManage), 'last-event-id': '12x' },
+      });
+    });
 
     it('sessions: 201, 200, 204 with their resource schemas', async () => {
       const created = await expectDocumented(S, 'post', 201, {
@@ -612,7 +783,26 @@ describe('OpenAPI document', () => {
         [S1, 'patch', `${S}/${sessionId}`, { ratePerHour: 1.5 }],
         [K, 'post', K, { name: '', capabilities: ['admin'] }],
         [K, 'post', K, {}],
+        [W, 'post', W, {}],
+        [W, 'post', W, { url: 'ftp://example.com/x', eventTypes: ['session.status'] }],
+        [W, 'post', W, { url: 'http://user:pw@example.com/x', eventTypes: ['session.status'] }],
+        [W, 'post', W, { url: PUBLIC_URL, eventTypes: [] }],
+        [W, 'post', W, { url: PUBLIC_URL, eventTypes: ['session.nope'] }],
+        [W, 'post', W, { url: 'http://127.0.0.1:9/x', eventTypes: ['session.status'] }],
+        [W, 'post', W, { url: 'http://localhost/x', eventTypes: ['session.status'] }],
+        [W, 'post', W, { url: 'http://169.254.169.254/x', eventTypes: ['session.status'] }],
+        [W, 'post', W, { url: 'http://no-such-host.invalid/x', eventTypes: ['session.status'] }],
+        [W, 'post', W, { url: PUBLIC_URL, eventTypes: ['auth.qr'], sessionId: 'x' }],
+        [W1, 'patch', `${W}/${webhookId}`, { url: 'http://10.1.2.3/x' }],
+        [W1, 'patch', `${W}/${webhookId}`, { active: 'yes' }],
+        [WR, 'post', `${W}/${webhookId}:rotate-secret`, { gracePeriodMs: -1 }],
       ];
+      for (const query of ['?limit=0', '?limit=201', '?limit=x', '?status=dead', '?cursor=AAAA']) {
+        await expectDocumented(WD, 'get', 400, {
+          url: `${W}/${webhookId}/deliveries${query}`,
+          headers: auth(keyManage),
+        });
+      }
       for (const [path, method, url, payload, headers] of cases) {
         const token = path.startsWith(K) ? ownerJwt : keyManage;
         const res = await expectDocumented(path, method, 400, {
@@ -648,6 +838,8 @@ describe('OpenAPI document', () => {
         [K, 'post', K],
         [K, 'get', K],
         [K1, 'delete', `${K}/${apiKeyId}`],
+        [E, 'get', E],
+        ...webhookRoutes(),
       ];
       for (const [path, method, url] of routes) {
         for (const headers of credentials)
@@ -673,6 +865,15 @@ describe('OpenAPI document', () => {
         [K, 'post', K, memberJwt],
         [K, 'get', K, memberJwt],
         [K1, 'delete', `${K}/${apiKeyId}`, memberJwt],
+        [E, 'get', `${E}?types=bogus`, guestJwt],
+        [W, 'post', W, keySendOnly],
+        [W, 'get', W, memberJwt],
+        [W1, 'get', `${W}/${webhookId}`, keySendOnly],
+        [W1, 'patch', `${W}/${webhookId}`, memberJwt],
+        [W1, 'delete', `${W}/${webhookId}`, keySendOnly],
+        [WR, 'post', `${W}/${webhookId}:rotate-secret`, keySendOnly],
+        [WD, 'get', `${W}/${webhookId}/deliveries`, memberJwt],
+        [WDR, 'post', `${W}/${webhookId}/deliveries/${deadLetterId}:redeliver`, keySendOnly],
       ];
       for (const [path, method, url, token] of routes) {
         // Capability is checked before the body: an invalid body still gets 403.
@@ -700,16 +901,54 @@ describe('OpenAPI document', () => {
         await expectDocumented(S1, 'delete', 404, { url: `${S}/${id}`, headers: auth(keyManage) });
         await expectDocumented(K1, 'delete', 404, { url: `${K}/${id}`, headers: auth(ownerJwt) });
       }
-      // the foreign session is still there for its owner
-      expect(
-        (
-          await api.app.inject({
-            method: 'GET',
-            url: `${S}/${otherOrgSessionId}`,
-            headers: auth(otherOrgKey),
-          })
-        ).statusCode,
-      ).toBe(200);
+      const foreignWebhook = (
+        await api.app.inject({
+          method: 'POST',
+          url: W,
+          headers: auth(otherOrgKey),
+          payload: { url: PUBLIC_URL, eventTypes: ['session.status'] },
+        })
+      ).json().id as string;
+      for (const id of ['01J9ZX8K2QHV0M3T6R7P4N5W8C', 'not-a-ulid', foreignWebhook]) {
+        await expectDocumented(W1, 'get', 404, { url: `${W}/${id}`, headers: auth(keyManage) });
+        await expectDocumented(W1, 'patch', 404, {
+          url: `${W}/${id}`,
+          headers: auth(keyManage),
+          payload: { active: false },
+        });
+        await expectDocumented(W1, 'delete', 404, { url: `${W}/${id}`, headers: auth(keyManage) });
+        await expectDocumented(WR, 'post', 404, {
+          url: `${W}/${id}:rotate-secret`,
+          headers: auth(keyManage),
+        });
+        await expectDocumented(WD, 'get', 404, {
+          url: `${W}/${id}/deliveries`,
+          headers: auth(keyManage),
+        });
+        await expectDocumented(WDR, 'post', 404, {
+          url: `${W}/${id}/deliveries/${deadLetterId}:redeliver`,
+          headers: auth(keyManage),
+        });
+      }
+      await expectDocumented(WDR, 'post', 404, {
+        url: `${W}/${webhookId}/deliveries/01J9ZX8K2QHV0M3T6R7P4N5W8C:redeliver`,
+        headers: auth(keyManage),
+      });
+      // A session filter naming another organization's session names nothing.
+      await expectDocumented(W, 'post', 404, {
+        url: W,
+        headers: auth(keyManage),
+        payload: { url: PUBLIC_URL, eventTypes: ['auth.qr'], sessionId: otherOrgSessionId },
+      });
+      await expectDocumented(E, 'get', 404, {
+        url: `${E}?sessionId=${otherOrgSessionId}`,
+        headers: auth(keyManage),
+      });
+      // the foreign session and webhook are still there for their owner
+      for (const url of [`${S}/${otherOrgSessionId}`, `${W}/${foreignWebhook}`]) {
+        const res = await api.app.inject({ method: 'GET', url, headers: auth(otherOrgKey) });
+        expect([url, res.statusCode]).toEqual([url, 200]);
+      }
     });
 
     it('413 payload_too_large above the body limit', async () => {
@@ -724,6 +963,18 @@ describe('OpenAPI document', () => {
         url: K,
         headers: auth(ownerJwt),
         payload: { name: 'x'.repeat(BODY_LIMIT), capabilities: ['send'] },
+      });
+      const bigUrl = { url: `https://example.com/${'x'.repeat(BODY_LIMIT)}` };
+      await expectDocumented(W, 'post', 413, { url: W, headers: auth(keyManage), payload: bigUrl });
+      await expectDocumented(W1, 'patch', 413, {
+        url: `${W}/${webhookId}`,
+        headers: auth(keyManage),
+        payload: bigUrl,
+      });
+      await expectDocumented(WR, 'post', 413, {
+        url: `${W}/${webhookId}:rotate-secret`,
+        headers: auth(keyManage),
+        payload: bigUrl,
       });
     });
 
@@ -760,16 +1011,20 @@ describe('OpenAPI document', () => {
         [K, 'post', K],
         [K, 'get', K],
         [K1, 'delete', `${K}/${apiKeyId}`],
+        // The session filter is looked up before the stream opens.
+        [E, 'get', `${E}?sessionId=${sessionId}`],
+        ...webhookRoutes(),
       ];
+      const bodies: Record<string, object> = {
+        [`post ${K}`]: { name: 'x', capabilities: ['send'] },
+        [`post ${W}`]: { url: PUBLIC_URL, eventTypes: ['session.status'] },
+      };
       try {
         for (const [path, method, url] of routes) {
           const requestId = `oa-500-${method}-${path.length}`;
           const payload =
-            path === K && method === 'post'
-              ? { name: 'x', capabilities: ['send'] }
-              : method === 'post' || method === 'patch'
-                ? {}
-                : undefined;
+            bodies[`${method} ${path}`] ??
+            (method === 'post' || method === 'patch' ? {} : undefined);
           const headers = { ...auth(ownerJwt), 'x-request-id': requestId };
           const res = await expectDocumented(path, method, 500, { url, headers, payload });
           expect(res.json()).toEqual({

@@ -13,8 +13,9 @@ export async function startApiProcess(
   env: Record<string, string>,
   args: string[] = [],
 ): Promise<ApiProcess> {
-  const port = await freePort();
-  const fullEnv = { PORT: String(port), HOST: '127.0.0.1', ...env };
+  // A given PORT is kept (a restart on the same address, as a client reconnecting sees it).
+  const port = env.PORT ? Number(env.PORT) : await freePort();
+  const fullEnv = { HOST: '127.0.0.1', ...env, PORT: String(port) };
   const proc = runNode('apps/api/dist/main.js', fullEnv, args);
   const baseUrl = `http://127.0.0.1:${port}`;
   try {

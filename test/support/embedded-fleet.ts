@@ -34,6 +34,18 @@ export class EmbeddedFleet {
       },
       ['--embedded-gateway'],
     );
+    await this.ready();
+    return this;
+  }
+
+  /** Stops the product and starts it again on the same DATA_DIR and ports (what a user sees). */
+  async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.api.process.stop(signal);
+    this.api = await startApiProcess({ ...this.api.env }, ['--embedded-gateway']);
+    await this.ready();
+  }
+
+  private async ready(): Promise<void> {
     // The API listens before the gateway and the sim are up: wait for both.
     await waitFor(
       'embedded wa-sim ready',
@@ -52,7 +64,6 @@ export class EmbeddedFleet {
       },
       30_000,
     );
-    return this;
   }
 
   /** An API key of a fresh organization, made with the operator CLI while the product runs. */

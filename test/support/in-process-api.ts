@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createInProcessMessaging, InProcessBroker } from '@wagw/messaging';
+import { createInProcessMessaging, InProcessBroker, InProcessEventStream } from '@wagw/messaging';
 import { createDataSource } from '@wagw/persistence';
 import { pino } from 'pino';
 import type { DataSource } from 'typeorm';
@@ -34,10 +34,13 @@ export async function startInProcessApi(
     applicationName: 'wagw-medium',
   }).initialize();
   // No gateway serves this broker: lifecycle commands answer 503, which is what these tests want.
-  const messaging = createInProcessMessaging(new InProcessBroker());
+  const broker = new InProcessBroker();
+  const messaging = createInProcessMessaging(broker);
+  const stream = new InProcessEventStream(broker);
   const app = await createApp(config, dataSource, pino({ level: 'silent' }), {
     commands: messaging.commands,
     consumer: messaging.consumer,
+    stream,
   });
   await app.getHttpAdapter().getInstance().ready();
   return {
@@ -51,6 +54,7 @@ export async function startInProcessApi(
     },
     async close() {
       await app.close();
+      await stream.close();
       await messaging.close();
       await dataSource.destroy();
     },

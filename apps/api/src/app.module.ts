@@ -1,6 +1,6 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
-import type { CommandClient, EventConsumer } from '@wagw/messaging';
+import type { CommandClient, EventConsumer, EventStream } from '@wagw/messaging';
 import { DataSource } from 'typeorm';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
@@ -14,11 +14,13 @@ import { GatewaysModule } from './gateways/gateways.module.js';
 import {
   COMMAND_CLIENT,
   EVENT_CONSUMER,
+  EVENT_STREAM,
   NATS_HEALTH,
   type NatsHealth,
 } from './messaging/messaging.tokens.js';
 import { OpsModule } from './ops/ops.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 
 /** Process-wide singletons made before Nest starts: the validated config and the open database. */
 @Global()
@@ -37,8 +39,9 @@ class CoreModule {
         { provide: COMMAND_CLIENT, useValue: messaging.commands },
         { provide: EVENT_CONSUMER, useValue: messaging.consumer },
         { provide: NATS_HEALTH, useValue: messaging.nats ?? null },
+        { provide: EVENT_STREAM, useValue: messaging.stream },
       ],
-      exports: [ApiConfig, DataSource, COMMAND_CLIENT, EVENT_CONSUMER, NATS_HEALTH],
+      exports: [ApiConfig, DataSource, COMMAND_CLIENT, EVENT_CONSUMER, NATS_HEALTH, EVENT_STREAM],
     };
   }
 }
@@ -49,6 +52,8 @@ export interface ApiMessaging {
   consumer: EventConsumer;
   /** The NATS transport's connection state, for `/readyz`; absent with the in-process one. */
   nats?: NatsHealth;
+  /** The events stream by position: SSE, webhook intake, the API's own events. */
+  stream: EventStream;
 }
 
 @Module({})
@@ -66,6 +71,7 @@ export class AppModule {
         ApiKeysModule,
         SessionsModule,
         EventsModule,
+        WebhooksModule,
         GatewaysModule,
       ],
       providers: [

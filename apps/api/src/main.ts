@@ -1,13 +1,18 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createLogger, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
 import { type GatewayConfig, loadGatewayConfig } from '@wagw/gateway';
 import {
   createInProcessMessaging,
+  createNatsEventStream,
   createNatsMessaging,
+  FileEventLogStore,
   InProcessBroker,
+  InProcessEventStream,
+  type EventStream,
   type Messaging,
 } from '@wagw/messaging';
 import { openDatabase } from '@wagw/persistence';
@@ -21,24 +26,47 @@ const SHUTDOWN_TIMEOUT_MS = 20_000;
 /**
  * NATS + JetStream when NATS_URL is set (with its credentials and TLS, as the `api` role; with
  * `--embedded-gateway` the same identity also serves the gateway's subjects); else the
- * in-process broker (same contracts).
+ * in-process broker (same contracts). Either way also the events stream read by position (SSE,
+ * webhook intake) and its closing.
  */
 function createMessaging(
   config: ApiConfig,
   gateway: GatewayConfig | null,
   logger: Logger,
-): Messaging {
+): { messaging: Messaging; stream: EventStream; close(): Promise<void> } {
   const nats = resolveNatsSettings(config);
-  return nats
-    ? createNatsMessaging({
-        ...nats,
-        prefix: config.NATS_PREFIX,
-        name: `api-${hostname()}`,
-        role: 'api',
-        ...(gateway ? { publisher: { highWaterMark: gateway.EVENTS_HIGH_WATER_MARK } } : {}),
-        logger,
-      })
-    : createInProcessMessaging(new InProcessBroker(), { logger });
+  if (nats) {
+    const common = { ...nats, prefix: config.NATS_PREFIX, role: 'api' as const, logger };
+    const messaging = createNatsMessaging({
+      ...common,
+      name: `api-${hostname()}`,
+      ...(gateway ? { publisher: { highWaterMark: gateway.EVENTS_HIGH_WATER_MARK } } : {}),
+    });
+    const stream = createNatsEventStream({ ...common, name: `api-${hostname()}` });
+    return {
+      messaging,
+      stream,
+      close: async () => {
+        await stream.close();
+        await messaging.close();
+      },
+    };
+  }
+  // The embedded log lives in DATA_DIR, so event ids (positions) survive a restart as on NATS.
+  const broker = new InProcessBroker({
+    store: FileEventLogStore.open(join(config.DATA_DIR, 'events')),
+  });
+  const messaging = createInProcessMessaging(broker, { logger });
+  const stream = new InProcessEventStream(broker);
+  return {
+    messaging,
+    stream,
+    close: async () => {
+      await stream.close();
+      await messaging.close();
+      broker.close();
+    },
+  };
 }
 
 /**
@@ -63,10 +91,12 @@ async function main(): Promise<void> {
   });
   if (db.embedded)
     logger.info({ dataDir: config.DATA_DIR }, 'embedded database ready (migrations applied)');
-  const messaging = createMessaging(config, gatewayConfig, logger);
+  const transport = createMessaging(config, gatewayConfig, logger);
+  const messaging = transport.messaging;
   const app = await createApp(config, db.dataSource, logger, {
     commands: messaging.commands,
     consumer: messaging.consumer,
+    stream: transport.stream,
     ...(config.NATS_URL ? { nats: messaging } : {}),
   });
   await app.listen({ port: config.PORT, host: config.HOST });
@@ -90,7 +120,7 @@ async function main(): Promise<void> {
     async () => {
       await fleet?.stop();
       await closeApp(app, config.SHUTDOWN_GRACE_MS);
-      await messaging.close();
+      await transport.close();
       await db.close();
     },
   );

@@ -1,6 +1,7 @@
 export * from './messaging.ports.js';
 export * from './messaging.types.js';
 export { backoffDelay, type BackoffPolicy } from './shared/backoff.policy.js';
+export { abortableSleep } from './shared/abortable-sleep.util.js';
 export {
   nestMessagingLogger,
   silentMessagingLogger,
@@ -45,3 +46,18 @@ export {
   createInProcessMessaging,
   type InProcessMessagingOptions,
 } from './in-process/in-process-messaging.factory.js';
+export * from './event-stream.ports.js';
+export {
+  JetStreamEventStream,
+  type JetStreamEventStreamOptions,
+} from './nats/jetstream-event.stream.js';
+export {
+  createNatsEventStream,
+  type NatsEventStreamOptions,
+} from './nats/nats-event-stream.factory.js';
+export { InProcessEventStream } from './in-process/in-process-event.stream.js';
+export {
+  FileEventLogStore,
+  type FileEventLogOptions,
+  type InProcessEventStore,
+} from './in-process/file-event-log.store.js';

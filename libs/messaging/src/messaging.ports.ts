@@ -86,6 +86,8 @@ export interface EventConsumer {
    * `handler` resolves. A rejection means redelivery after a backoff, up to `maxDeliveries`
    * deliveries; then the event moves to the dead letters. So does, at once, an event that is
    * not a valid event (the handler never sees it) or whose handler threw PoisonEventError.
+   * Events the API itself put on the stream (`isApiEventType`) are acknowledged without
+   * calling `handler`.
    */
   consume(durableName: string, handler: EventHandler): Promise<void>;
   close(): Promise<void>;

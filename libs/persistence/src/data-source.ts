@@ -3,9 +3,13 @@ import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { GatewayEntity } from './entities/gateway.entity.js';
 import { SessionEntity } from './entities/session.entity.js';
 import { WaAuthCredsEntity, WaAuthKeyEntity } from './entities/wa-auth.entity.js';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
+import { WebhookIntakeEntity } from './entities/webhook-intake.entity.js';
+import { WebhookEntity } from './entities/webhook.entity.js';
 import { InitialSchema1763780000000 } from './migrations/1763780000000-initial-schema.js';
 import { GatewayFleet1763790000000 } from './migrations/1763790000000-gateway-fleet.js';
 import { SessionClaimedBy1763800000000 } from './migrations/1763800000000-session-claimed-by.js';
+import { Webhooks1763810000000 } from './migrations/1763810000000-webhooks.js';
 
 export const ENTITIES = [
   SessionEntity,
@@ -13,11 +17,15 @@ export const ENTITIES = [
   GatewayEntity,
   WaAuthCredsEntity,
   WaAuthKeyEntity,
+  WebhookEntity,
+  WebhookDeliveryEntity,
+  WebhookIntakeEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763780000000,
   GatewayFleet1763790000000,
   SessionClaimedBy1763800000000,
+  Webhooks1763810000000,
 ];
 
 export interface DataSourceOptions {

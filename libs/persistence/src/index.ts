@@ -6,3 +6,6 @@ export * from './open-database.js';
 export * from './entities/gateway.entity.js';
 export * from './entities/wa-auth.entity.js';
 export * from './auth-state.rows.js';
+export * from './entities/webhook.entity.js';
+export * from './entities/webhook-delivery.entity.js';
+export * from './entities/webhook-intake.entity.js';

@@ -12,6 +12,12 @@ describe('custom methods', () => {
     expect(rewriteCustomMethods('/api/v1/gateways/gw-sg-1:drain')).toBe(
       '/api/v1/gateways/gw-sg-1/~drain',
     );
+    expect(rewriteCustomMethods('/api/v1/webhooks/01ABC:rotate-secret')).toBe(
+      '/api/v1/webhooks/01ABC/~rotate-secret',
+    );
+    expect(rewriteCustomMethods('/api/v1/webhooks/01ABC/deliveries/01DEF:redeliver')).toBe(
+      '/api/v1/webhooks/01ABC/deliveries/01DEF/~redeliver',
+    );
   });
 
   it('leaves everything else alone', () => {
@@ -21,6 +27,8 @@ describe('custom methods', () => {
       '/api/v1/sessions/01ABC/qr',
       '/healthz',
       '/api/v1/api-keys/x:start',
+      '/api/v1/sessions/01ABC/deliveries/01DEF:redeliver',
+      '/api/v1/webhooks/01ABC/deliveries:redeliver',
     ]) {
       expect(rewriteCustomMethods(url)).toBe(url);
     }

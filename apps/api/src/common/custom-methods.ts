@@ -6,7 +6,8 @@
  */
 /** `/~`, also percent-encoded (`/%7E`): the router decodes it before matching. */
 const INTERNAL_MARK = /\/(?:~|%7e)/i;
-const CUSTOM_METHOD = /^(\/api\/v1\/(?:sessions|gateways)\/[^/?:]+):([a-z][a-z-]*)(\?.*)?$/;
+const CUSTOM_METHOD =
+  /^(\/api\/v1\/(?:(?:sessions|gateways|webhooks)\/[^/?:]+|webhooks\/[^/?:]+\/deliveries\/[^/?:]+)):([a-z][a-z-]*)(\?.*)?$/;
 
 /** The route path a controller declares for `{param}:verb`. */
 export const customMethod = (param: string, verb: string): string => `:${param}/~${verb}`;

@@ -10,6 +10,7 @@ import {
 } from '@wagw/domain';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, IsUrl, Max, Min, MinLength } from 'class-validator';
+import { parseCidrList } from '../webhooks/network-policy.js';
 
 export { ConfigError };
 
@@ -174,6 +175,103 @@ export class ApiConfig extends NatsSettings {
   @Min(1)
   ORG_MAX_PAIRING = 10;
 
+  /** A comment line on every SSE stream this often, so proxies and clients see it alive. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(300_000)
+  SSE_HEARTBEAT_MS = 15_000;
+
+  /** Bytes an SSE client may have unread before it is cut off (a slow client). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(16 * 1024)
+  @Max(64 * 1024 * 1024)
+  SSE_CLIENT_BUFFER_BYTES = 1024 * 1024;
+
+  /** Recent events each replica keeps in memory to resume SSE clients without reading the stream. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(1_000_000)
+  SSE_REPLAY_BUFFER_EVENTS = 10_000;
+
+  /** CIDRs webhooks may reach although private/loopback/link-local (comma-separated). */
+  @IsString()
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS = '';
+
+  /** A delivery attempt (connect, send, response) must finish within this. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  /** Response bytes read from a receiver; the rest is discarded. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(10 * 1024 * 1024)
+  WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024;
+
+  /** First retry delay; doubled per attempt, capped, with jitter (equal jitter). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_RETRY_BASE_MS = 60_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_RETRY_MAX_DELAY_MS = 4 * 60 * 60 * 1000;
+
+  /** Attempts before a delivery becomes a dead letter (defaults: about 24 h of retries). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  WEBHOOK_MAX_ATTEMPTS = 16;
+
+  /** A webhook whose every attempt failed for this long is disabled (with an event). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  WEBHOOK_DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
+
+  /** How long the previous secret still signs after `:rotate-secret` (unless the call says). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(7 * 24 * 60 * 60 * 1000)
+  WEBHOOK_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
+
+  /** Delivery attempts in flight at once on this replica. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  WEBHOOK_CONCURRENCY = 32;
+
+  /** How often a replica looks for due retries (new events wake it at once). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  @Max(60_000)
+  WEBHOOK_POLL_MS = 1_000;
+
+  /** Delivered deliveries and dead letters are kept this long. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60_000)
+  WEBHOOK_DELIVERY_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+
+  /** Webhooks one organization may have (429 `webhook_quota` beyond). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  WEBHOOK_MAX_PER_ORG = 20;
+
   get jwtEnabled(): boolean {
     return this.AUTH_JWKS_URL !== undefined;
   }
@@ -185,6 +283,11 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     throw new ConfigError('AUTH_ISSUER and AUTH_AUDIENCE are required when AUTH_JWKS_URL is set');
   }
   resolveNatsSettings(config);
+  try {
+    parseCidrList(config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
+  } catch (error) {
+    throw new ConfigError(`WEBHOOK_ALLOW_PRIVATE_NETWORKS: ${(error as Error).message}`);
+  }
   return config;
 }
 

@@ -7,3 +7,5 @@ export const NATS_HEALTH = Symbol('NATS_HEALTH');
 export interface NatsHealth {
   readonly connected: boolean;
 }
+/** The events stream read by position (SSE, webhook intake) and written by the API's own events. */
+export const EVENT_STREAM = Symbol('EVENT_STREAM');

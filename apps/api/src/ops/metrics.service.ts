@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics of this process; one registry per app instance (tests run several). */
 @Injectable()
@@ -10,6 +10,35 @@ export class MetricsService {
     help: 'HTTP request duration by method, route pattern and status code',
     labelNames: ['method', 'route', 'status_code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly sseClients = new Gauge({
+    name: 'sse_clients',
+    help: 'Event-stream (SSE) clients connected to this replica',
+    registers: [this.registry],
+  });
+  readonly sseCutOff = new Counter({
+    name: 'sse_clients_cut_off_total',
+    help: 'SSE clients this replica disconnected, by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly sseFanOutLag = new Histogram({
+    name: 'sse_fanout_lag_seconds',
+    help: 'From an event happening (its occurredAt) to this replica framing it for its SSE clients',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly webhookAttempts = new Counter({
+    name: 'webhook_attempts_total',
+    help: 'Webhook delivery attempts made by this replica, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly webhookAttemptDuration = new Histogram({
+    name: 'webhook_attempt_duration_seconds',
+    help: 'Webhook delivery attempt duration (connect to response)',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
 

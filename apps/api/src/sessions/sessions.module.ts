@@ -8,6 +8,6 @@ import { SessionsService } from './sessions.service.js';
 @Module({
   controllers: [SessionsController],
   providers: [SessionsRepository, SessionsService, SessionLifecycleService, SessionFoldRepository],
-  exports: [SessionFoldRepository],
+  exports: [SessionFoldRepository, SessionsRepository],
 })
 export class SessionsModule {}

@@ -13,6 +13,13 @@ export interface InProcessEventLog {
   get(seq: number): string | undefined;
 }
 
+export interface InProcessDurableGroupOptions {
+  /** Where a restarted group resumes (its saved position); default the log's head. */
+  startSeq?: number | undefined;
+  /** Told the group's new position (every event below it acknowledged) after each ack. */
+  onProgress?: ((nextSeq: number) => void) | undefined;
+}
+
 interface Waiter {
   resolve: (delivery: InProcessDelivery | null) => void;
   signal: AbortSignal;
@@ -36,8 +43,9 @@ export class InProcessDurableGroup {
   constructor(
     readonly name: string,
     private readonly log: InProcessEventLog,
+    private readonly options: InProcessDurableGroupOptions = {},
   ) {
-    this.nextSeq = log.firstSeq;
+    this.nextSeq = Math.max(log.firstSeq, options.startSeq ?? 0);
   }
 
   /** Waits for the next event for this member; null when `signal` aborts. */
@@ -61,6 +69,11 @@ export class InProcessDurableGroup {
 
   ack(seq: number): void {
     this.deliveries.delete(seq);
+    if (!this.options.onProgress) return;
+    // Everything below the oldest unacknowledged delivery (or the next new one) is done.
+    let floor = this.nextSeq;
+    for (const pending of this.deliveries.keys()) floor = Math.min(floor, pending);
+    this.options.onProgress(floor);
   }
 
   /** Redelivers `seq` (to whichever member is free then) after `delayMs`. */

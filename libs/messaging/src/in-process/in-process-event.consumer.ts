@@ -1,4 +1,4 @@
-import { parseGatewayEvent, type AnyGatewayEvent } from '@wagw/contracts';
+import { isApiEventType, parseGatewayEvent, type AnyGatewayEvent } from '@wagw/contracts';
 import type { EventConsumer, EventHandler } from '../messaging.ports.js';
 import { backoffDelay, type BackoffPolicy } from '../shared/backoff.policy.js';
 import {
@@ -78,7 +78,13 @@ export class InProcessEventConsumer implements EventConsumer {
   ): Promise<void> {
     let event: AnyGatewayEvent;
     try {
-      event = parseGatewayEvent(JSON.parse(delivery.data));
+      const payload: unknown = JSON.parse(delivery.data);
+      // The API's own events (webhook.disabled) share the stream; this port is for gateway events.
+      if (isApiEventType((payload as { type?: unknown } | null)?.type)) {
+        group.ack(delivery.seq);
+        return;
+      }
+      event = parseGatewayEvent(payload);
     } catch (err) {
       this.log.error(
         { durable: group.name, seq: delivery.seq, err: describeError(err) },

@@ -3,6 +3,7 @@ import { commandSubject } from '../shared/command-routing.util.js';
 import type { DeadLetterReason } from '../shared/dead-letter.policy.js';
 import type { DispatchResult } from '../shared/command.dispatcher.js';
 import { InProcessDurableGroup, type InProcessEventLog } from './in-process-durable.group.js';
+import type { InProcessEventStore } from './file-event-log.store.js';
 
 export interface InProcessBrokerOptions {
   /** Events kept in memory, oldest dropped first like the stream's limits (trimmed in ~10%
@@ -12,6 +13,11 @@ export interface InProcessBrokerOptions {
   duplicateWindowMs?: number;
   /** Dead letters kept in memory, oldest dropped first; default 10 000. */
   maxDeadLetters?: number;
+  /**
+   * Keeps the log and the durable groups' positions across restarts (`npm start`: a file log
+   * in DATA_DIR). Without one they live in memory only.
+   */
+  store?: InProcessEventStore;
 }
 
 /** An event a durable gave up on: what the NATS dead-letter stream holds, in memory. */
@@ -54,11 +60,19 @@ export class InProcessBroker implements InProcessEventLog {
   private readonly duplicateWindowMs: number;
   private readonly maxDeadLetters: number;
   private readonly dead: InProcessDeadLetter[] = [];
+  private readonly store: InProcessEventStore | undefined;
+  private readonly appendListeners = new Set<() => void>();
 
   constructor(options: InProcessBrokerOptions = {}) {
     this.maxRetainedEvents = options.maxRetainedEvents ?? 100_000;
     this.duplicateWindowMs = options.duplicateWindowMs ?? 120_000;
     this.maxDeadLetters = options.maxDeadLetters ?? 10_000;
+    this.store = options.store;
+    if (this.store) {
+      this.offset = this.store.restored.firstSeq;
+      this.events.push(...this.store.restored.events);
+      this.trim();
+    }
   }
 
   // -- commands --
@@ -133,15 +147,12 @@ export class InProcessBroker implements InProcessEventLog {
     }
     if (this.recentIds.has(eventId)) return null;
     this.recentIds.set(eventId, now + this.duplicateWindowMs);
+    // Stored first: an event is in memory (and delivered) only once it is as durable as the log.
+    this.store?.append(this.lastSeq + 1, data);
     this.events.push(data);
-    // Trimmed in chunks of ~10%: splicing the head off a 100k array on every append is O(n).
-    const slack = Math.max(1, Math.floor(this.maxRetainedEvents / 10));
-    if (this.events.length >= this.maxRetainedEvents + slack) {
-      const drop = this.events.length - this.maxRetainedEvents;
-      this.events.splice(0, drop);
-      this.offset += drop;
-    }
+    this.trim();
     for (const group of this.groups.values()) group.dispatch();
+    for (const listener of this.appendListeners) listener();
     return this.lastSeq;
   }
 
@@ -155,13 +166,42 @@ export class InProcessBroker implements InProcessEventLog {
     if (this.dead.length > this.maxDeadLetters) this.dead.shift();
   }
 
-  /** The durable group of that name, created on first use (delivering from the log's head). */
+  /**
+   * The durable group of that name, created on first use: from its saved position when the
+   * store has one, else from the log's head.
+   */
   durable(name: string): InProcessDurableGroup {
     let group = this.groups.get(name);
     if (!group) {
-      group = new InProcessDurableGroup(name, this);
+      const store = this.store;
+      group = new InProcessDurableGroup(name, this, {
+        startSeq: store?.cursor(name),
+        onProgress: store ? (nextSeq) => store.saveCursor(name, nextSeq) : undefined,
+      });
       this.groups.set(name, group);
     }
     return group;
+  }
+
+  /** Called after every append (readers of the log waiting for new events); returns unsubscribe. */
+  onAppend(listener: () => void): () => void {
+    this.appendListeners.add(listener);
+    return () => this.appendListeners.delete(listener);
+  }
+
+  /** Saves the durable positions and closes the store (process shutdown). */
+  close(): void {
+    for (const group of this.groups.values()) group.dispose();
+    this.store?.close();
+  }
+
+  /** Trimmed in chunks of ~10%: splicing the head off a 100k array on every append is O(n). */
+  private trim(): void {
+    const slack = Math.max(1, Math.floor(this.maxRetainedEvents / 10));
+    if (this.events.length < this.maxRetainedEvents + slack) return;
+    const drop = this.events.length - this.maxRetainedEvents;
+    this.events.splice(0, drop);
+    this.offset += drop;
+    this.store?.trim(this.offset);
   }
 }

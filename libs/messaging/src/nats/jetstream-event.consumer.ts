@@ -12,6 +12,7 @@ import {
 import { headers, nanos, type NatsConnection } from '@nats-io/transport-node';
 import {
   DEFAULT_NATS_PREFIX,
+  isApiEventType,
   parseGatewayEvent,
   subjects,
   type AnyGatewayEvent,
@@ -212,7 +213,13 @@ export class JetStreamEventConsumer implements EventConsumer {
   private async handle(durable: string, msg: JsMsg, handler: EventHandler): Promise<void> {
     let event: AnyGatewayEvent;
     try {
-      event = parseGatewayEvent(msg.json());
+      const payload: unknown = msg.json();
+      // The API's own events (webhook.disabled) share the stream; this port is for gateway events.
+      if (isApiEventType((payload as { type?: unknown } | null)?.type)) {
+        msg.ack();
+        return;
+      }
+      event = parseGatewayEvent(payload);
     } catch (err) {
       this.log.error(
         { durable, seq: msg.seq, subject: msg.subject, err: describeError(err) },

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { Webhook } from 'standardwebhooks';
+import { call } from '../support/api-process.js';
+import { EmbeddedFleet } from '../support/embedded-fleet.js';
+import { waitFor } from '../support/processes.js';
+import { SseRecorder } from '../support/sse-recorder.js';
+import { WebhookReceiver } from '../support/webhook-receiver.js';
+
+/**
+ * `npm start` (one process: PGlite, in-process transport, one gateway, the simulated network)
+ * gives the same event semantics as the distributed setup, restarts included: positions are
+ * kept in the file log in DATA_DIR, the webhook queue in the embedded database.
+ */
+describe('events in the embedded product (npm start), across a restart', () => {
+  const product = new EmbeddedFleet({
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
+    WEBHOOK_RETRY_BASE_MS: '300',
+    WEBHOOK_RETRY_MAX_DELAY_MS: '1000',
+    WEBHOOK_POLL_MS: '200',
+  });
+  const receiver = new WebhookReceiver();
+  let key: string;
+  const org = 'org_embedded_events';
+
+  beforeAll(async () => {
+    await product.start();
+    await receiver.start();
+    key = await product.apiKey(org);
+  });
+
+  afterAll(async () => {
+    await product.stop();
+    await receiver.stop();
+  });
+
+  it('an SSE client and a webhook miss nothing and repeat nothing across a restart', async () => {
+    let healthy = false;
+    receiver.respond = () => (healthy ? 200 : 503);
+    const created = await call(product.api.baseUrl, 'POST', '/api/v1/webhooks', {
+      token: key,
+      body: { url: receiver.url, eventTypes: ['session.status', 'session.paired'] },
+    });
+    expect(created.status).toBe(201);
+    const secret = created.body.secret as string;
+    const client = new SseRecorder(`${product.api.baseUrl}/api/v1/events`, key);
+    try {
+      await client.waitForOpen();
+
+      // A session paired on the simulated network: starting, QR, paired, working.
+      const session = await call(product.api.baseUrl, 'POST', '/api/v1/sessions', {
+        token: key,
+        body: { start: true },
+      });
+      const id = session.body.id as string;
+      const qr = await call(product.api.baseUrl, 'GET', `/api/v1/sessions/${id}/qr`, {
+        token: key,
+      });
+      const scan = await fetch(`${product.simControlUrl}/sim/v1/qr:scan`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qr: qr.body.qr, phoneNumber: '6281111111111' }),
+      });
+      expect([qr.status, scan.status]).toEqual([200, 200]);
+      await waitFor('working event', () =>
+        Promise.resolve(
+          client.events.some(
+            (e) => e.event.type === 'session.status' && e.event.data.status === 'working',
+          ),
+        ),
+      );
+      await waitFor('failed webhook attempts', () => Promise.resolve(receiver.requests.length > 0));
+      const before = client.events.length;
+      const firstPosition = client.events[0]!.position;
+
+      // The restart: the client is told, then reconnects by itself with Last-Event-ID.
+      await product.restart();
+      healthy = true;
+      // The gateway of the new process takes the session back: more events.
+      await client.waitForEvents(before + 1, 30_000);
+      expect(client.controls.map((c) => c.data.reason)).toEqual(['shutdown']);
+      expect(client.opens).toBe(2);
+      const positions = client.events.map((e) => e.position);
+      expect(positions.every((p, i) => i === 0 || p > positions[i - 1]!)).toBe(true);
+      expect(new Set(client.events.map((e) => e.event.id)).size).toBe(client.events.length);
+
+      // A new client resuming from the first position after the restart: the file log replays.
+      const replay = new SseRecorder(`${product.api.baseUrl}/api/v1/events`, key, {
+        lastEventId: String(firstPosition),
+      });
+      try {
+        await replay.waitForEvents(client.events.length - 1);
+        expect(replay.events.slice(0, client.events.length - 1).map((e) => e.event.id)).toEqual(
+          client.events.slice(1).map((e) => e.event.id),
+        );
+      } finally {
+        replay.close();
+      }
+
+      // The webhook: every matching event once (by webhook-id), in order, signed.
+      const wanted = client.events
+        .filter((e) => ['session.status', 'session.paired'].includes(e.event.type))
+        .map((e) => e.event.id);
+      await waitFor('webhook deliveries', () =>
+        Promise.resolve(receiver.delivered.length >= wanted.length),
+      );
+      expect(receiver.deliveredEvents().map((e) => e.id)).toEqual(
+        wanted.slice(0, receiver.delivered.length),
+      );
+      const ids = receiver.delivered.map((r) => r.headers['webhook-id']);
+      expect(new Set(ids).size).toBe(ids.length);
+      for (const r of receiver.delivered)
+        expect(() =>
+          new Webhook(secret).verify(r.body, {
+            'webhook-id': r.headers['webhook-id'] as string,
+            'webhook-timestamp': r.headers['webhook-timestamp'] as string,
+            'webhook-signature': r.headers['webhook-signature'] as string,
+          }),
+        ).not.toThrow();
+    } finally {
+      client.close();
+    }
+  }, 120_000);
+});
