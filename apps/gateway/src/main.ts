@@ -47,12 +47,18 @@ async function main(): Promise<void> {
     authStateKeys: keys,
     logger,
   });
-  const ops = new OpsServer(runtime.metrics.registry, [
+  const ops = new OpsServer(
+    runtime.metrics.registry,
+    [
     { name: 'database', check: async () => (await dataSource.query('SELECT 1')) !== undefined },
     { name: 'leases', check: () => Promise.resolve(runtime.worker.ready) },
     // NATS down or too slow: events pile up, and the worker takes no new session meanwhile.
     { name: 'events', check: () => Promise.resolve(!messaging.publisher.backlogged) },
-  ]);
+    // A draining worker (preStop, SIGTERM, an admin's drain) takes no session: not ready.
+    { name: 'draining', check: () => Promise.resolve(!runtime.worker.isDraining) },
+    ],
+    { drain: async () => ({ released: await runtime.worker.drain() }) },
+  );
   await runtime.worker.start();
   const port = await ops.listen(config.GATEWAY_OPS_PORT);
   logger.info({ gatewayId: config.GATEWAY_ID, opsPort: port }, 'gateway ready');

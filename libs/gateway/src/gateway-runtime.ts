@@ -7,6 +7,8 @@ import { PostgresAuthStore } from './auth-state/postgres-auth.store.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { LeaseRepository } from './leases/lease.repository.js';
 import { GatewayMetrics } from './ops/gateway-metrics.js';
+import { MeteredConnectionFactory } from './ops/metered-connection.factory.js';
+import { meteredEventPublisher } from './ops/metered-event.publisher.js';
 import { GatewayWorker } from './worker/gateway-worker.js';
 
 export interface GatewayRuntimeDeps {
@@ -42,7 +44,11 @@ export function createConnectionFactory(config: GatewayConfig): WaConnectionFact
 export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   const metrics = new GatewayMetrics(deps.defaultMetrics ?? true);
   const cipher = new AuthStateCipher(deps.authStateKeys);
-  const connections = deps.connections ?? createConnectionFactory(deps.config);
+  metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
+  const connections = new MeteredConnectionFactory(
+    deps.connections ?? createConnectionFactory(deps.config),
+    metrics,
+  );
   const worker = new GatewayWorker(
     {
       gatewayId: deps.config.GATEWAY_ID,
@@ -52,7 +58,7 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
     {
       leases: new LeaseRepository(deps.dataSource),
       connections,
-      publisher: deps.publisher,
+      publisher: meteredEventPublisher(deps.publisher, metrics),
       commands: deps.commands,
       authStoreFor: (sessionId, fence, prefetched) =>
         new PostgresAuthStore(deps.dataSource, cipher, sessionId, fence, prefetched),
