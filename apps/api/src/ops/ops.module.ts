@@ -4,5 +4,9 @@ import { OpsController } from './ops.controller.js';
 import { SessionStatusMetrics } from './session-status.metrics.js';
 
 @Global()
-@Module({ controllers: [OpsController], providers: [MetricsService, SessionStatusMetrics], exports: [MetricsService] })
+@Module({
+  controllers: [OpsController],
+  providers: [MetricsService, SessionStatusMetrics],
+  exports: [MetricsService],
+})
 export class OpsModule {}

@@ -41,7 +41,11 @@ export class OpsServer {
       if (req.method === 'POST' && path === '/drain' && this.actions.drain) {
         if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
           return send(403, {
-            error: { code: 'forbidden', message: 'drain is allowed from loopback only', details: {} },
+            error: {
+              code: 'forbidden',
+              message: 'drain is allowed from loopback only',
+              details: {},
+            },
           });
         void this.actions.drain().then(
           (result) => send(200, { status: 'drained', result }),

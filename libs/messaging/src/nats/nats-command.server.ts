@@ -149,7 +149,8 @@ export class NatsCommandServer extends ServerNats implements CommandServer {
 
   private toNestHandler(registration: CommandRegistration): MessageHandler {
     return async (data: unknown, context?: NatsContext): Promise<Observable<unknown>> => {
-      const requestId = context?.getHeaders()?.get(REQUEST_ID_HEADER) || undefined;
+      const headers = context?.getHeaders() as { get(name: string): string } | undefined;
+      const requestId = headers?.get(REQUEST_ID_HEADER) || undefined;
       const result = await this.inFlight.run(() =>
         withRequestId(requestId, () => dispatchCommand(registration, data, this.log)),
       );
