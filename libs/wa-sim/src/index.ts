@@ -14,3 +14,4 @@ export type { SimMessageRecord, SimMessageStatus, SimPresenceRecord } from './me
 export type { PairingEntry } from './pairing.registry.js';
 export { PAIRING_CODE_ALPHABET } from './sim-ids.util.js';
 export { SimError, type SimErrorCode } from './sim.errors.js';
+export * from './web/messaging.port.js';
