@@ -69,7 +69,7 @@ export class WebConnection {
   linking = false;
   timer: NodeJS.Timeout | null = null;
 
-  private inBytes = Buffer.alloc(0);
+  private inBytes: Buffer = Buffer.alloc(0);
   private introSeen = false;
   private transport: NoiseTransport | null = null;
   private chain: Promise<void> = Promise.resolve();
