@@ -70,7 +70,9 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     expect(intermediate.issuerSerial).toBe(0);
     expect(leaf.issuerSerial).toBe(intermediate.serial);
     expect(xeddsaVerify(root, chain.intermediate.details, chain.intermediate.signature)).toBe(true);
-    expect(xeddsaVerify(intermediate.key ?? Buffer.alloc(0), chain.leaf.details, chain.leaf.signature)).toBe(true);
+    expect(
+      xeddsaVerify(intermediate.key ?? Buffer.alloc(0), chain.leaf.details, chain.leaf.signature),
+    ).toBe(true);
     // The leaf certifies the very key the server proved in the handshake.
     expect(Buffer.from(leaf.key ?? []).equals(chain.serverStatic)).toBe(true);
     // The check is real: another root, or one flipped bit, fails.
@@ -83,7 +85,9 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     ).toBe(false);
     const tampered = Buffer.from(chain.leaf.signature);
     tampered[10] = (tampered[10] ?? 0) ^ 1;
-    expect(xeddsaVerify(intermediate.key ?? Buffer.alloc(0), chain.leaf.details, tampered)).toBe(false);
+    expect(xeddsaVerify(intermediate.key ?? Buffer.alloc(0), chain.leaf.details, tampered)).toBe(
+      false,
+    );
   });
 
   it('QR pairing → 515 → login → open with creds.me (number, jid, lid)', async () => {
@@ -110,7 +114,167 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
       expect.objectContaining({ phoneNumber: number, clientId: 'qr-test' }),
     );
   });
+
+  it('pairing code: companion_hello → code entered on the phone → 515 → open', async () => {
+    const number = phone();
+    const opts = options({ clientId: 'code-test' });
+    const pairing = connectBaileysToSim(opts);
+    await pairing.nextQr(); // the socket is registered and waiting
+    const code = await pairing.sock.requestPairingCode(number);
+    expect(code).toMatch(/^[A-Z0-9]{8}$/);
+    await waitFor(async () =>
+      (await control.connections()).pairing.some(
+        (p) => p.mode === 'code' && p.phoneNumber === number,
+      ),
+    );
+    const linked = await control.enterPairingCode(code, number);
+    expect(linked).toMatchObject({ phoneNumber: number, clientId: 'code-test' });
+    expect(await pairing.waitClose()).toBe(DisconnectReason.restartRequired);
+    expect(opts.auth.creds.me?.id).toBe(linked.waJid);
+    const client = track(connectBaileysToSim(opts));
+    await client.waitOpen();
+    expect(opts.auth.creds.me?.lid).toBe(linked.waLid);
+  });
+
+  it('a wrong pairing code is refused (the key bundle does not decrypt) and links nothing', async () => {
+    const number = phone();
+    const pairing = connectBaileysToSim(options());
+    await pairing.nextQr();
+    const code = await pairing.sock.requestPairingCode(number);
+    const wrong = code.startsWith('A') ? `B${code.slice(1)}` : `A${code.slice(1)}`;
+    await waitFor(async () =>
+      (await control.connections()).pairing.some((p) => p.phoneNumber === number),
+    );
+    await expect(control.enterPairingCode(wrong, number)).rejects.toMatchObject({ status: 409 });
+    await expect(control.device(number)).rejects.toMatchObject({ status: 404 });
+    await pairing.end();
+  });
+
+  it("a QR whose noise key is not the connection's is refused", async () => {
+    const pairing = connectBaileysToSim(options());
+    const qr = await pairing.nextQr();
+    const parts = qr.split(',');
+    parts[1] = Buffer.from(Curve.generateKeyPair().public).toString('base64');
+    await expect(control.scanQr(parts.join(','), phone())).rejects.toMatchObject({ status: 409 });
+    await pairing.end();
+  });
+
+  it('exhausted QR refs end the pairing connection with 408', async () => {
+    const pairing = connectBaileysToSim(options());
+    const first = await pairing.nextQr();
+    const second = await pairing.nextQr();
+    expect(second).not.toBe(first);
+    expect(await pairing.waitClose()).toBe(DisconnectReason.timedOut);
+    // The expired ref cannot be scanned any more.
+    await expect(control.scanQr(first, phone())).rejects.toBeInstanceOf(WaSimControlError);
+  });
+
+  it('an unknown device gets failure 401 at login', async () => {
+    const opts = options();
+    opts.auth.creds.me = { id: `${phone()}:3@s.whatsapp.net`, name: '~' };
+    const client = connectBaileysToSim(opts);
+    expect(await client.waitClose()).toBe(DisconnectReason.loggedOut);
+  });
+
+  it('a second login of the device evicts the first with 440 and records it', async () => {
+    const number = phone();
+    const opts = options({ clientId: 'first' });
+    const first = await pairByQr(control, opts, number);
+    const second = track(connectBaileysToSim({ ...opts, clientId: 'second' }));
+    await second.waitOpen();
+    expect(await first.waitClose()).toBe(DisconnectReason.connectionReplaced);
+    const { evictions, items } = await control.connections();
+    expect(evictions).toContainEqual(
+      expect.objectContaining({
+        phoneNumber: number,
+        evictedClientId: 'first',
+        byClientId: 'second',
+      }),
+    );
+    expect(items.filter((i) => i.phoneNumber === number)).toEqual([
+      expect.objectContaining({ clientId: 'second' }),
+    ]);
+  });
+
+  it('relinking a number unlinks the old device: its next login gets 401', async () => {
+    const number = phone();
+    const oldOpts = options();
+    const old = await pairByQr(control, oldOpts, number);
+    const fresh = track(await pairByQr(control, options(), number));
+    expect(await old.waitClose()).toBe(DisconnectReason.loggedOut);
+    const again = connectBaileysToSim(oldOpts);
+    expect(await again.waitClose()).toBe(DisconnectReason.loggedOut);
+    expect(fresh.closeCode).toBeNull();
+  });
+
+  describe('disconnects on demand arrive as that DisconnectReason', () => {
+    const number = '6281299999001';
+    let opts: SimBaileysOptions;
+
+    beforeAll(async () => {
+      opts = options({ keepAliveIntervalMs: 1_000 });
+      const client = await pairByQr(control, opts, number);
+      await client.end();
+    });
+
+    const login = async (): Promise<SimBaileysClient> => {
+      const client = connectBaileysToSim(opts);
+      await client.waitOpen();
+      return client;
+    };
+
+    it.each([
+      [515, DisconnectReason.restartRequired],
+      [503, DisconnectReason.unavailableService],
+      [428, DisconnectReason.connectionClosed],
+      [405, 405],
+      [411, DisconnectReason.multideviceMismatch],
+      [500, DisconnectReason.badSession],
+    ])(':disconnect code %i → %i', async (code, reason) => {
+      const client = await login();
+      await expect(control.disconnect(number, code)).resolves.toMatchObject({ code });
+      expect(await client.waitClose()).toBe(reason);
+    });
+
+    it(':disconnect code 408: the network goes silent, the client ends with 408 (connectionLost)', async () => {
+      const client = await login();
+      await control.disconnect(number, 408);
+      expect(await client.waitClose()).toBe(DisconnectReason.connectionLost);
+    });
+
+    it(':ban → 403 on the live connection and at every login; :unban lets it back', async () => {
+      const client = await login();
+      await expect(control.ban(number)).resolves.toMatchObject({
+        banned: true,
+        wasConnected: true,
+      });
+      expect(await client.waitClose()).toBe(DisconnectReason.forbidden);
+      expect(await connectBaileysToSim(opts).waitClose()).toBe(DisconnectReason.forbidden);
+      await control.unban(number);
+      const back = await login();
+      await back.end();
+    });
+
+    it(':logout → 401 (device removed); the credentials are dead', async () => {
+      const client = await login();
+      await expect(control.logout(number)).resolves.toMatchObject({
+        loggedOut: true,
+        wasConnected: true,
+      });
+      expect(await client.waitClose()).toBe(DisconnectReason.loggedOut);
+      expect(await connectBaileysToSim(opts).waitClose()).toBe(DisconnectReason.loggedOut);
+      await expect(control.device(number)).rejects.toMatchObject({ status: 404 });
+    });
+  });
 });
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 /** A minimal Noise initiator on Baileys' own handler: returns the chain the server sent. */
 async function fetchCertChain(url: string): Promise<{
@@ -163,6 +327,3 @@ async function fetchCertChain(url: string): Promise<{
     serverStatic,
   };
 }
-
-void WaSimControlError;
-void pairByQr;
