@@ -9,6 +9,18 @@ export interface WaSimConnections {
   evictions: SimEviction[];
 }
 
+export interface WaSimHealth {
+  status: 'ok';
+  /** wa-sim/1 counts. */
+  devices: number;
+  connections: number;
+  linked: number;
+  pairing: number;
+  /** WhatsApp Web counts: sockets, logged-in devices, linked devices, pairing sockets. */
+  web: { connections: number; linked: number; devices: number; pairing: number };
+  memory: { rssBytes: number; heapUsedBytes: number };
+}
+
 export interface WaSimErrorEnvelope {
   error: { code: string; message: string; details: Record<string, unknown> };
 }
@@ -44,14 +56,7 @@ export class WaSimControlClient {
     this.base = controlUrl.replace(/\/+$/, '');
   }
 
-  healthz(): Promise<{
-    status: 'ok';
-    devices: number;
-    connections: number;
-    linked: number;
-    pairing: number;
-    web: { connections: number; linked: number; devices: number; pairing: number };
-  }> {
+  healthz(): Promise<WaSimHealth> {
     return this.request('GET', '/sim/v1/healthz');
   }
 
