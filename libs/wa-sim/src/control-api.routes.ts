@@ -3,6 +3,7 @@ import { CHANNEL_JID, ControlInputReader, MAX_TEXT, PHONE_NUMBER } from './contr
 import { WA_SIM_QR_PREFIX } from './protocol.js';
 import { SimError } from './sim.errors.js';
 import type { WaSimNetwork } from './wa-sim.network.js';
+import { WebSimNetwork } from './web/web-sim.network.js';
 
 const PHONE = { pattern: PHONE_NUMBER, max: 15, expected: 'digits with country code, no + (7-15)' };
 const CHANNEL = {
@@ -10,8 +11,10 @@ const CHANNEL = {
   expected: 'a channel JID like 120363012345678901@newsletter',
 };
 const QR = {
-  pattern: /^SIM-QR:[A-Za-z0-9_-]{1,64}$/,
-  expected: `a ${WA_SIM_QR_PREFIX}<ref> payload`,
+  pattern:
+    /^(SIM-QR:[A-Za-z0-9_-]{1,64}|https:\/\/wa\.me\/settings\/linked_devices#[A-Za-z0-9@+/=,_-]{1,600})$/,
+  max: 700,
+  expected: `a ${WA_SIM_QR_PREFIX}<ref> payload, or a WhatsApp Web QR (https://wa.me/settings/linked_devices#...)`,
 };
 const PAIRING_CODE = {
   pattern: /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/,
@@ -48,7 +51,11 @@ function channelParam(req: FastifyRequest, name: string): string {
  * phones (scan, type a code, send, read, log out) and the network (disconnect, ban), and reports
  * what the network saw. Route segments with a literal `:` are written `::` for fastify.
  */
-export function registerControlApi(app: FastifyInstance, network: WaSimNetwork): void {
+export function registerControlApi(
+  app: FastifyInstance,
+  network: WaSimNetwork,
+  web: WebSimNetwork,
+): void {
   // An empty body with a JSON content type reads as "no body", so curl -X POST ... with the
   // header but no data works for the body-less actions.
   app.removeContentTypeParser('application/json');
@@ -75,15 +82,25 @@ export function registerControlApi(app: FastifyInstance, network: WaSimNetwork):
     void reply.status(404).send(error.toEnvelope());
   });
 
-  app.get('/sim/v1/healthz', () => ({ status: 'ok', ...network.stats() }));
+  app.get('/sim/v1/healthz', () => ({ status: 'ok', ...network.stats(), web: web.stats() }));
 
-  app.get('/sim/v1/connections', () => network.listConnections());
+  app.get('/sim/v1/root-key', () => ({ publicKey: web.rootPublicKey.toString('base64') }));
+
+  app.get('/sim/v1/connections', () => {
+    const sim1 = network.listConnections();
+    return {
+      items: [...sim1.items, ...web.liveConnections()],
+      pairing: [...sim1.pairing, ...web.pairingConnections()],
+      evictions: [...sim1.evictions, ...web.evictionRecords()].sort((a, b) => a.at - b.at),
+    };
+  });
 
   app.post('/sim/v1/qr::scan', (req) => {
     const input = new ControlInputReader(req.body, ['qr', 'phoneNumber']);
     const qr = input.string('qr', QR);
     const phoneNumber = input.string('phoneNumber', PHONE);
     input.done();
+    if (WebSimNetwork.isWebQr(qr)) return web.scanQr(qr, phoneNumber);
     return network.scanQr(qr, phoneNumber);
   });
 
@@ -92,6 +109,7 @@ export function registerControlApi(app: FastifyInstance, network: WaSimNetwork):
     const raw = input.string('code', PAIRING_CODE).toUpperCase().replace('-', '');
     const phoneNumber = input.string('phoneNumber', PHONE);
     input.done();
+    if (web.awaitsPairingCode(phoneNumber)) return web.enterPairingCode(raw, phoneNumber);
     return network.enterPairingCode(`${raw.slice(0, 4)}-${raw.slice(4)}`, phoneNumber);
   });
 
@@ -114,9 +132,14 @@ export function registerControlApi(app: FastifyInstance, network: WaSimNetwork):
     return reply.status(201).send(network.postToChannel(jid, text));
   });
 
-  app.get('/sim/v1/devices', () => ({ items: network.listDevices() }));
+  app.get('/sim/v1/devices', () => ({ items: [...network.listDevices(), ...web.deviceViews()] }));
 
-  app.get('/sim/v1/devices/:phoneNumber', (req) => network.getDevice(phoneParam(req)));
+  app.get('/sim/v1/devices/:phoneNumber', (req) => {
+    const phoneNumber = phoneParam(req);
+    return web.hasDevice(phoneNumber)
+      ? web.deviceView(phoneNumber)
+      : network.getDevice(phoneNumber);
+  });
 
   app.post('/sim/v1/devices/:target', (req) => {
     const match = DEVICE_ACTION.exec(params(req)['target'] ?? '');
@@ -131,14 +154,22 @@ export function registerControlApi(app: FastifyInstance, network: WaSimNetwork):
     const phoneNumber = input.check('phoneNumber', match[1], PHONE);
     const code = input.optionalInt('code', 400, 599, 428);
     input.done();
+    const onWeb = web.hasDevice(phoneNumber);
     switch (match[2]) {
       case 'disconnect':
-        return network.disconnectDevice(phoneNumber, code);
+        return onWeb
+          ? web.disconnectDevice(phoneNumber, code)
+          : network.disconnectDevice(phoneNumber, code);
       case 'logout':
-        return network.logoutDevice(phoneNumber);
-      case 'ban':
-        return network.banDevice(phoneNumber);
+        return onWeb ? web.logoutDevice(phoneNumber) : network.logoutDevice(phoneNumber);
+      case 'ban': {
+        // A number is banned on both protocols: it can neither log in nor link.
+        const webConnected = web.ban(phoneNumber);
+        const result = network.banDevice(phoneNumber);
+        return { ...result, wasConnected: result.wasConnected || webConnected };
+      }
       default:
+        web.unban(phoneNumber);
         return network.unbanDevice(phoneNumber);
     }
   });

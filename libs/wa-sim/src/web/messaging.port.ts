@@ -45,6 +45,8 @@ export interface WebMessagingHandler {
   onMessage(device: WebLinkedDevice, node: BinaryNode): Promise<void> | void;
   onReceipt(device: WebLinkedDevice, node: BinaryNode): Promise<void> | void;
   onAck(device: WebLinkedDevice, node: BinaryNode): Promise<void> | void;
+  /** Any other stanza of a logged-in device: `presence`, `chatstate`, `ib`, `notification`... */
+  onOtherStanza(device: WebLinkedDevice, node: BinaryNode): Promise<void> | void;
   onIq(
     device: WebLinkedDevice,
     node: BinaryNode,
@@ -100,6 +102,8 @@ export interface WebSimContext {
   device(phoneNumber: string): WebLinkedDevice | undefined;
   /** The linked companion whose account LID (`<user>@lid`, device part ignored) this is. */
   deviceByLid(lid: string): WebLinkedDevice | undefined;
+  /** The number behind a LID (`<user>[:<device>]@lid`), linked or simulated phone. */
+  phoneByLid(lid: string): string | undefined;
   isOnline(phoneNumber: string): boolean;
   /** The simulated phone of any number, created with fresh keys on first use. */
   phone(phoneNumber: string): WebSimPhone;
@@ -125,6 +129,7 @@ export class NoopMessagingHandler implements WebMessagingHandler {
   onMessage(): void {}
   onReceipt(): void {}
   onAck(): void {}
+  onOtherStanza(): void {}
   onIq(): undefined {
     return undefined;
   }
