@@ -2,7 +2,6 @@ import {
   encodeBigEndian,
   getBinaryNodeChild,
   getBinaryNodeChildren,
-  jidDecode,
   type BinaryNode,
 } from '@whiskeysockets/baileys';
 import type { WebSimContext } from '../messaging.port.js';
@@ -12,9 +11,8 @@ import type { SimPhoneRegistry } from './sim-phone.registry.js';
 const KEY_TYPE = Buffer.from([5]);
 
 /**
- * The messaging iqs: prekey bundles (`encrypt` get `<key>`) for simulated phones and linked
- * companions, and the numbers a `usync` names (so their LIDs resolve later). Everything else is
- * the transport's.
+ * The messaging iq: prekey bundles (`encrypt` get `<key>`) for simulated phones and linked
+ * companions. Everything else (usync included) is the transport's.
  */
 export class MessagingIqResponder {
   constructor(
@@ -24,10 +22,6 @@ export class MessagingIqResponder {
 
   answer(node: BinaryNode): BinaryNode | undefined {
     const { xmlns, type } = node.attrs;
-    if (xmlns === 'usync') {
-      this.noteUsyncUsers(node);
-      return undefined;
-    }
     const key = getBinaryNodeChild(node, 'key');
     if (xmlns !== 'encrypt' || type !== 'get' || !key) return undefined;
     const users: BinaryNode[] = [];
@@ -50,16 +44,6 @@ export class MessagingIqResponder {
     if (!target) return undefined;
     if (target.device === 0) return this.phones.get(target.phoneNumber).preKeyBundle();
     return companionBundle(this.context(), target.phoneNumber, target.device);
-  }
-
-  private noteUsyncUsers(node: BinaryNode): void {
-    const list = getBinaryNodeChild(getBinaryNodeChild(node, 'usync'), 'list');
-    for (const user of getBinaryNodeChildren(list, 'user')) {
-      const decoded = jidDecode(user.attrs.jid);
-      if (decoded?.server === 's.whatsapp.net' && /^\d{5,20}$/.test(decoded.user)) {
-        this.phones.know(decoded.user);
-      }
-    }
   }
 }
 

@@ -11,11 +11,10 @@ export interface ResolvedDevice {
 
 /**
  * The simulated phones (device 0 of every number), created on first use with the identity the
- * transport gave the number, and the LID → number map for every number the network has named.
+ * transport gave the number.
  */
 export class SimPhoneRegistry {
   private readonly phones = new Map<string, SimPhone>();
-  private readonly numbersByLidUser = new Map<string, string>();
 
   constructor(private readonly context: () => WebSimContext) {}
 
@@ -28,18 +27,11 @@ export class SimPhoneRegistry {
         registrationId: web.registrationId,
       });
       this.phones.set(phoneNumber, phone);
-      const lidUser = jidDecode(web.lid)?.user;
-      if (lidUser) this.numbersByLidUser.set(lidUser, phoneNumber);
     }
     return phone;
   }
 
-  /** Makes sure a number's LID resolves (called for every number a usync names). */
-  know(phoneNumber: string): void {
-    this.get(phoneNumber);
-  }
-
-  /** `<digits>[:dev]@s.whatsapp.net` or a known `<lid>[:dev]@lid` → number and device. */
+  /** `<digits>[:dev]@s.whatsapp.net` or a `<lid>[:dev]@lid` the network issued → number and device. */
   resolve(jid: string): ResolvedDevice | undefined {
     const decoded = jidDecode(jid);
     if (!decoded?.user) return undefined;
@@ -50,8 +42,7 @@ export class SimPhoneRegistry {
         : undefined;
     }
     if (decoded.server !== 'lid') return undefined;
-    const known = this.numbersByLidUser.get(decoded.user);
-    const phoneNumber = known ?? this.context().deviceByLid(`${decoded.user}@lid`)?.phoneNumber;
+    const phoneNumber = this.context().phoneByLid(`${decoded.user}@lid`);
     return phoneNumber === undefined ? undefined : { phoneNumber, device, addressing: 'lid' };
   }
 

@@ -65,6 +65,11 @@ class TransportDouble implements WebSimContext {
     return [...this.devices.values()].find((d) => d.accountLid === lid);
   }
 
+  phoneByLid(lid: string): string | undefined {
+    const account = lid.replace(/:\d+@lid$/, '@lid');
+    return [...this.phones.values()].find((p) => p.lid === account)?.phoneNumber;
+  }
+
   isOnline(phoneNumber: string): boolean {
     return this.online.has(phoneNumber);
   }
@@ -152,23 +157,6 @@ describe('WebMessagingService', () => {
   async function companionSends(id: string, text: string): Promise<void> {
     const peerJid = `${PEER}@s.whatsapp.net`;
     const ownJid = `${ACCOUNT}@s.whatsapp.net`;
-    service.onIq(device, {
-      tag: 'iq',
-      attrs: { id: 'u1', xmlns: 'usync', type: 'get' },
-      content: [
-        {
-          tag: 'usync',
-          attrs: {},
-          content: [
-            {
-              tag: 'list',
-              attrs: {},
-              content: [ownJid, peerJid].map((jid) => ({ tag: 'user', attrs: { jid } })),
-            },
-          ],
-        },
-      ],
-    });
     const answer = service.onIq(device, keyFetch(peerJid, ownJid));
     await companion.startSession(peerJid, bundleFrom(answer, peerJid));
     await companion.startSession(ownJid, bundleFrom(answer, ownJid));

@@ -20,6 +20,8 @@ export interface WebMessageRecord extends SimMessageRecord {
   chatJid: string;
   /** A companion's message: the account's own phone decrypted its device-sent copy. */
   ownPhoneCopy?: boolean;
+  /** The Signal message type it travelled as (to the phone, or to the companion). */
+  encryption?: 'pkmsg' | 'msg';
 }
 
 export interface WebMessagingOptions {
@@ -107,6 +109,7 @@ export class WebMessagingService implements WebMessagingHandler {
         continue;
       }
       record ??= this.record(device.phoneNumber, resolved.phoneNumber, id, to, textOf(message));
+      record.encryption = target.enc.type;
     }
     this.context.push(device.phoneNumber, {
       tag: 'ack',
@@ -146,6 +149,9 @@ export class WebMessagingService implements WebMessagingHandler {
     this.outbox.acknowledge(device.phoneNumber, CompanionOutbox.key(kind, id, type));
   }
 
+  /** Presence, chat states and the like change nothing a phone keeps. */
+  onOtherStanza(): void {}
+
   close(): void {}
 
   // ---- the control API's calls ----------------------------------------------------------------
@@ -182,6 +188,7 @@ export class WebMessagingService implements WebMessagingHandler {
         : { from: pn, sender_lid: phone.lid };
     const chatJid = addressing === 'lid' ? phone.lid : pn;
     const record = this.record(from, to, newMessageId(), chatJid, text, 'control');
+    record.encryption = enc.type;
     const node: BinaryNode = {
       tag: 'message',
       attrs: { id: record.id, t: this.seconds(record.timestamp), type: 'text', ...sender },
@@ -195,9 +202,9 @@ export class WebMessagingService implements WebMessagingHandler {
   postToChannel(
     channelJid: string,
     text: string,
+    post: { id: string; timestamp: number } = { id: newMessageId(), timestamp: this.context.now() },
   ): { id: string; timestamp: number; delivered: number; queued: number } {
-    const id = newMessageId();
-    const timestamp = this.context.now();
+    const { id, timestamp } = post;
     const node: BinaryNode = {
       tag: 'message',
       attrs: {
