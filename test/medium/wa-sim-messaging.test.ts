@@ -72,7 +72,11 @@ describe('wa-sim messaging with the real Baileys client', () => {
   };
 
   /** A status for our own message: a `messages.update`, or merged into the buffered upsert. */
-  const statusReached = (client: WebClient, id: string, status: number): Promise<true> =>
+  const statusReached = (
+    client: WebClient,
+    id: string,
+    status: proto.WebMessageInfo.Status,
+  ): Promise<true> =>
     Promise.race([
       client.next('messages.update', (updates) =>
         updates.some((u) => u.key.id === id && (u.update.status ?? 0) >= status) ? true : undefined,
@@ -87,7 +91,7 @@ describe('wa-sim messaging with the real Baileys client', () => {
   });
 
   afterAll(async () => {
-    for (const client of clients) client.sock.end(undefined);
+    for (const client of clients) void client.sock.end(undefined);
     await sim.close();
   });
 

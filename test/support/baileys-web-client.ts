@@ -152,7 +152,7 @@ export class WebClient {
 
   async end(): Promise<void> {
     const closed = this.closed();
-    this.sock.end(undefined);
+    await this.sock.end(undefined);
     await closed;
   }
 }
