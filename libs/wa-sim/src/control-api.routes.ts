@@ -99,7 +99,15 @@ export function registerControlApi(
     void reply.status(404).send(error.toEnvelope());
   });
 
-  app.get('/sim/v1/healthz', () => ({ status: 'ok', ...network.stats(), web: web.stats() }));
+  app.get('/sim/v1/healthz', () => {
+    const { rss, heapUsed } = process.memoryUsage();
+    return {
+      status: 'ok',
+      ...network.stats(),
+      web: web.stats(),
+      memory: { rssBytes: rss, heapUsedBytes: heapUsed },
+    };
+  });
 
   app.get('/sim/v1/root-key', () => ({ publicKey: web.rootPublicKey.toString('base64') }));
 
