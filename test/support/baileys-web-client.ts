@@ -1,8 +1,8 @@
+import type { WaSimControlClient } from '@wagw/wa-sim';
 import {
   BufferJSON,
   initAuthCreds,
   makeWASocket,
-  WA_CERT_DETAILS,
   type AuthenticationCreds,
   type BaileysEventMap,
   type SignalDataSet,
@@ -49,17 +49,18 @@ export class WebClientAuth {
 }
 
 export interface WebClientOptions {
+  /** The sim's `webUrl`, or a proxy in front of it. */
   url: string;
   auth: WebClientAuth;
-  /** The sim's root key (base64): the client trusts certificate chains signed by it. */
-  rootPublicKey: string;
 }
 
 type Listener = (event: keyof BaileysEventMap, data: unknown) => void;
 
 /**
- * The real Baileys 7 client pointed at the sim, with every event it emits recorded so a test can
- * wait for one (`next`) or look back (`seen`).
+ * The real Baileys 7 client pointed at the sim, with the message events it emits recorded so a
+ * test can wait for one (`next`) or look back (`seen`); the auth state can be snapshotted, to
+ * restart as after a crash. (`baileys-sim.client.ts` is the harness for connection-level tests;
+ * trust the sim's root key first, with its `trustSim`.)
  */
 export class WebClient {
   readonly sock: WASocket;
@@ -67,7 +68,6 @@ export class WebClient {
   private readonly waiters = new Set<Listener>();
 
   constructor(readonly options: WebClientOptions) {
-    WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(options.rootPublicKey, 'base64');
     const { auth } = options;
     this.sock = makeWASocket({
       waWebSocketUrl: options.url,
@@ -162,22 +162,18 @@ export class WebClient {
  * API, the sim restarts the stream (515), and the client logs in with what it was given.
  */
 export async function linkByQr(
-  sim: { webUrl: string; controlUrl: string; rootPublicKey: string },
+  control: WaSimControlClient,
+  url: string,
   phoneNumber: string,
   auth = new WebClientAuth(),
 ): Promise<{ client: WebClient; auth: WebClientAuth }> {
-  const pairing = new WebClient({ url: sim.webUrl, auth, rootPublicKey: sim.rootPublicKey });
+  const pairing = new WebClient({ url, auth });
   const qr = await pairing.next('connection.update', (u) => u.qr);
   const restart = pairing.closed();
-  const res = await fetch(`${sim.controlUrl}/sim/v1/qr:scan`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ qr, phoneNumber }),
-  });
-  if (res.status !== 200) throw new Error(`qr:scan ${res.status}: ${await res.text()}`);
+  await control.scanQr(qr, phoneNumber);
   const code = await restart;
   if (code !== 515) throw new Error(`expected 515 after linking, got ${code}`);
-  const client = new WebClient({ url: sim.webUrl, auth, rootPublicKey: sim.rootPublicKey });
+  const client = new WebClient({ url, auth });
   await client.opened();
   return { client, auth };
 }
