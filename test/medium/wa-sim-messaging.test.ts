@@ -133,6 +133,24 @@ describe('wa-sim messaging with the real Baileys client', () => {
     expect((await record(second.id)).encryption).toBe('msg');
   });
 
+  it('a text between two linked companions reaches the other one, whose read comes back', async () => {
+    const { client: alice } = await link('6281300000006');
+    const { client: bob } = await link('6281300000007');
+    const sent = await alice.sock.sendMessage('6281300000007@s.whatsapp.net', {
+      text: 'companion to companion',
+    });
+    const id = sent?.key.id ?? '';
+    const got = await upsertWith(bob, 'companion to companion');
+    expect(got.key).toMatchObject({ id, fromMe: false });
+    // Bob's phone got its own copy too: delivered at once.
+    expect((await phoneInbox('6281300000007', id)).text).toBe('companion to companion');
+    await statusReached(alice, id, DELIVERY_ACK);
+
+    await bob.sock.readMessages([got.key]);
+    await statusReached(alice, id, READ);
+    expect((await record(id)).status).toBe('read');
+  });
+
   it('a channel post reaches a follower as a newsletter message', async () => {
     const { client } = await link('6281300000003');
     const channel = '120363000000000003@newsletter';
