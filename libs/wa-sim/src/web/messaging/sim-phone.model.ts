@@ -4,11 +4,11 @@ import {
   DEFAULT_CONNECTION_CONFIG,
   encodeWAMessage,
   generateSignalPubKey,
-  initAuthCreds,
+  generateRegistrationId,
   proto,
   signedKeyPair,
   unpadRandomMax16,
-  type AuthenticationCreds,
+  type SignalCreds,
   type KeyPair,
   type SignalRepositoryWithLIDStore,
 } from '@whiskeysockets/baileys';
@@ -46,7 +46,7 @@ const silent: SignalLogger = {
  * repository over an in-memory store.
  */
 export class SimPhone {
-  private readonly creds: AuthenticationCreds;
+  private readonly creds: SignalCreds;
   private readonly repo: SignalRepositoryWithLIDStore;
   private readonly store = new MemorySignalStore();
   private nextPreKeyId = 1;
@@ -62,15 +62,14 @@ export class SimPhone {
     readonly lid: string,
     identity?: { keyPair: KeyPair; registrationId: number },
   ) {
-    const creds = initAuthCreds();
-    this.creds = identity
-      ? {
-          ...creds,
-          signedIdentityKey: identity.keyPair,
-          registrationId: identity.registrationId,
-          signedPreKey: signedKeyPair(identity.keyPair, 1),
-        }
-      : creds;
+    // Only what Signal needs (not `initAuthCreds`, which also makes a companion's Noise and
+    // pairing keys): signing the prekey is the costly part of a new phone.
+    const keyPair = identity?.keyPair ?? Curve.generateKeyPair();
+    this.creds = {
+      signedIdentityKey: keyPair,
+      registrationId: identity?.registrationId ?? generateRegistrationId(),
+      signedPreKey: signedKeyPair(keyPair, 1),
+    };
     const keys = addTransactionCapability(this.store, silent, {
       maxCommitRetries: 1,
       delayBetweenTriesMs: 0,
