@@ -269,6 +269,25 @@ describe('WebMessagingService', () => {
     expect(service.onLogin(device)).toBe(0);
   });
 
+  it('a retry receipt stops redelivery without marking delivered; read-self marks read', async () => {
+    const sent = await service.sendFromPhone(PEER, ACCOUNT, 'cannot decrypt this one');
+    transport.take(ACCOUNT);
+    const peerJid = `${PEER}@s.whatsapp.net`;
+    service.onReceipt(device, {
+      tag: 'receipt',
+      attrs: { id: sent.id, to: peerJid, type: 'retry' },
+    });
+    expect(service.messages.get(sent.id)?.status).toBe('sent');
+    expect(service.onLogin(device)).toBe(0);
+    service.onReceipt(device, {
+      tag: 'receipt',
+      attrs: { id: sent.id, to: peerJid, type: 'read-self' },
+    });
+    expect(service.messages.get(sent.id)?.status).toBe('read');
+    // Only the network's acks of the two receipts went to the companion.
+    expect(transport.take(ACCOUNT).map((n) => n.tag)).toEqual(['ack', 'ack']);
+  });
+
   it('keeps receipts for an offline sender until it acks them', async () => {
     await companionSends('3EB0CCCC', 'read me later');
     transport.take(ACCOUNT);

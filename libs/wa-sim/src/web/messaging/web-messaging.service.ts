@@ -131,13 +131,14 @@ export class WebMessagingService implements WebMessagingHandler {
     const ids = [id, ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item')]
       .map((item) => (typeof item === 'string' ? item : item.attrs.id))
       .filter((x): x is string => typeof x === 'string');
-    const read = type === 'read' || type === 'read-self';
     for (const messageId of ids) {
-      // A receipt for a message the network pushed is the companion's acknowledgement of it.
+      // A receipt for a message the network pushed is the companion's acknowledgement of it
+      // (a `retry` too: the simulated phones do not re-encrypt, so it is not sent again).
       this.outbox.acknowledge(device.phoneNumber, CompanionOutbox.key('message', messageId));
       const record = this.messages.get(messageId) as WebMessageRecord | undefined;
-      if (!record || record.to !== device.phoneNumber) continue;
-      if (read) this.markRead(record);
+      if (!record || record.to !== device.phoneNumber || type === 'retry') continue;
+      // `read-self`: read with read receipts off, so the sender is not told.
+      if (type === 'read' || type === 'read-self') this.markRead(record, type === 'read');
       else this.markDelivered(record);
     }
   }
@@ -332,12 +333,12 @@ export class WebMessagingService implements WebMessagingHandler {
     this.receipt(record, undefined);
   }
 
-  private markRead(record: WebMessageRecord): void {
+  private markRead(record: WebMessageRecord, tellSender = true): void {
     if (record.status === 'read') return;
     this.markDelivered(record);
     record.status = 'read';
     record.readAt = this.context.now();
-    this.receipt(record, 'read');
+    if (tellSender) this.receipt(record, 'read');
   }
 
   /** Tells the sending companion; a phone's own message has no companion to tell. */
