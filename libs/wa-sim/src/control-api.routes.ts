@@ -99,13 +99,16 @@ export function registerControlApi(
     void reply.status(404).send(error.toEnvelope());
   });
 
-  app.get('/sim/v1/healthz', () => {
-    const { rss, heapUsed } = process.memoryUsage();
+  app.get('/sim/v1/healthz', (req) => {
+    // `?gc=true` collects garbage first when the process runs with --expose-gc (benchmarks).
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if ((req.query as Record<string, string>)['gc'] === 'true' && gc) gc();
+    const { rss, heapUsed, external } = process.memoryUsage();
     return {
       status: 'ok',
       ...network.stats(),
       web: web.stats(),
-      memory: { rssBytes: rss, heapUsedBytes: heapUsed },
+      memory: { rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external },
     };
   });
 

@@ -18,7 +18,7 @@ export interface WaSimHealth {
   pairing: number;
   /** WhatsApp Web counts: sockets, logged-in devices, linked devices, pairing sockets. */
   web: { connections: number; linked: number; devices: number; pairing: number };
-  memory: { rssBytes: number; heapUsedBytes: number };
+  memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
 }
 
 export interface WaSimErrorEnvelope {
@@ -56,8 +56,9 @@ export class WaSimControlClient {
     this.base = controlUrl.replace(/\/+$/, '');
   }
 
-  healthz(): Promise<WaSimHealth> {
-    return this.request('GET', '/sim/v1/healthz');
+  /** `gc`: collect garbage first (only when the sim runs with `--expose-gc`). */
+  healthz(options: { gc?: boolean } = {}): Promise<WaSimHealth> {
+    return this.request('GET', `/sim/v1/healthz${options.gc ? '?gc=true' : ''}`);
   }
 
   /** The root public key WhatsApp Web clients must trust (base64, 32 bytes). */
