@@ -107,9 +107,12 @@ class Tally {
       this.check();
     });
   }
-  until(done) {
+  until(done, describe) {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('phase timed out')), 600_000);
+      const timer = setTimeout(
+        () => reject(new Error(`phase timed out: ${describe()}`)),
+        envInt('BENCH_MSG_PHASE_TIMEOUT_MS', 300_000),
+      );
       this.waiter = () => {
         if (!done()) return;
         clearTimeout(timer);
@@ -164,11 +167,11 @@ async function main() {
       Array.from({ length: PHONES }, (_, j) => ({ d, peer: String(6598800000000 + i * 1000 + j) })),
     );
     const rows = [];
-    const phase = async (name, run, done) => {
+    const phase = async (name, run, done, describe) => {
       const cpu0 = cpuSeconds(sim.pid);
       const clientCpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await Promise.all([run(), tally.until(done)]);
+      await Promise.all([run(), tally.until(done, describe)]);
       const s = (performance.now() - t0) / 1000;
       const simCpu = cpuSeconds(sim.pid) - cpu0;
       const clientCpu = process.cpuUsage(clientCpu0);
@@ -194,15 +197,24 @@ async function main() {
         });
         sent.add(msg.key.id);
       });
-    const allReceived = (round_) => () =>
-      [...tally.received].filter((t) => t.startsWith(`bench ${round_} `)).length === pairs.length;
-    const allDelivered = (round_) => () =>
-      sent.size === pairs.length * round_ && [...sent].every((id) => tally.delivered.has(id));
+    const received = (round_) =>
+      [...tally.received].filter((t) => t.startsWith(`bench ${round_} `)).length;
+    const undelivered = () => [...sent].filter((id) => !tally.delivered.has(id));
+    const inbound = (round_) => [
+      () => received(round_) === pairs.length,
+      () => `${received(round_)}/${pairs.length} received`,
+    ];
+    const outbound = (round_) => [
+      () => sent.size === pairs.length * round_ && undelivered().length === 0,
+      () =>
+        `${sent.size}/${pairs.length * round_} sent, undelivered ${undelivered().slice(0, 5)}…` +
+        `\nsim output: ${sim.output().slice(-4_000)}`,
+    ];
 
-    await phase('phone → companion, first contact (pkmsg)', phoneToCompanion(1), allReceived(1));
-    await phase('companion → phone, first contact', companionToPhone(1), allDelivered(1));
-    await phase('phone → companion, established (msg)', phoneToCompanion(2), allReceived(2));
-    await phase('companion → phone, established', companionToPhone(2), allDelivered(2));
+    await phase('phone → companion, first contact (pkmsg)', phoneToCompanion(1), ...inbound(1));
+    await phase('companion → phone, first contact', companionToPhone(1), ...outbound(1));
+    await phase('phone → companion, established (msg)', phoneToCompanion(2), ...inbound(2));
+    await phase('companion → phone, established', companionToPhone(2), ...outbound(2));
 
     const head = [
       'phase',
