@@ -147,12 +147,20 @@ async function main() {
       `clients ${round(cpuSeconds(process.pid) - before.clients, 1)} s`;
     const linkCpu = cpu();
     let linked = 0;
+    let linkRetries = 0;
     await pMap(devices, LINK_CONCURRENCY, async (d) => {
-      const pairing = socket(url, d.auth, `link-${d.phone}`);
-      const paired = await outcome(pairing, (qr) => {
-        control.scanQr(qr, d.phone).catch((err) => log(`scan ${d.phone}: ${err.message}`));
-      });
-      if (paired !== 515) throw new Error(`${d.phone}: pairing ended with ${paired}`);
+      // On a loaded machine a handshake can outlast the sim's limit (10 s): that attempt ends
+      // with 428 and is retried with fresh credentials (counted in the table).
+      for (let attempt = 1; ; attempt++) {
+        const pairing = socket(url, d.auth, `link-${d.phone}`);
+        const paired = await outcome(pairing, (qr) => {
+          control.scanQr(qr, d.phone).catch((err) => log(`scan ${d.phone}: ${err.message}`));
+        });
+        if (paired === 515) break;
+        if (attempt === 3) throw new Error(`${d.phone}: pairing ended with ${paired}`);
+        linkRetries++;
+        d.auth = memoryAuth();
+      }
       const first = socket(url, d.auth, `first-${d.phone}`);
       const opened = await outcome(first);
       if (opened !== 'open') throw new Error(`${d.phone}: first login ended with ${opened}`);
@@ -174,13 +182,20 @@ async function main() {
     const live = [];
     const loginStart = performance.now();
     const loginCpu = cpu();
+    let loginRetries = 0;
     await pMap(devices, LOGIN_CONCURRENCY, async (d) => {
-      const t0 = performance.now();
-      const sock = socket(url, d.auth, `bench-${d.phone}`);
-      const result = await outcome(sock);
-      if (result !== 'open') throw new Error(`${d.phone}: login ended with ${result}`);
-      latencies.push(performance.now() - t0);
-      live.push({ d, sock, closed: outcome(sock) });
+      for (let attempt = 1; ; attempt++) {
+        const t0 = performance.now();
+        const sock = socket(url, d.auth, `bench-${d.phone}`);
+        const result = await outcome(sock);
+        if (result === 'open') {
+          latencies.push(performance.now() - t0);
+          live.push({ d, sock, closed: outcome(sock) });
+          return;
+        }
+        if (attempt === 3) throw new Error(`${d.phone}: login ended with ${result}`);
+        loginRetries++;
+      }
     });
     const loginS = (performance.now() - loginStart) / 1000;
     const loginCpuText = cpuSpent(loginCpu);
@@ -200,13 +215,13 @@ async function main() {
     const rows = [
       [
         'devices linked (QR → 515 → first login)',
-        `${DEVICES} in ${round(linkS, 1)} s (${round(DEVICES / linkS, 1)}/s, ${LINK_CONCURRENCY} at a time)`,
+        `${DEVICES} in ${round(linkS, 1)} s (${round(DEVICES / linkS, 1)}/s, ${LINK_CONCURRENCY} at a time, ${linkRetries} retried)`,
       ],
       ['CPU while linking', linkCpuText],
       ['CPU while logging in', loginCpuText],
       [
         'concurrent logins (handshake + login → open)',
-        `${DEVICES} in ${round(loginS, 1)} s, ${LOGIN_CONCURRENCY} in flight`,
+        `${DEVICES} in ${round(loginS, 1)} s, ${LOGIN_CONCURRENCY} in flight, ${loginRetries} retried`,
       ],
       ['handshake + login p50', `${round(percentile(latencies, 50), 1)} ms`],
       ['handshake + login p99', `${round(percentile(latencies, 99), 1)} ms`],

@@ -117,7 +117,8 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
 
   it('pairing code: companion_hello → code entered on the phone → 515 → open', async () => {
     const number = phone();
-    const opts = options({ clientId: 'code-test' });
+    // Baileys keeps rotating QRs while the code is pending: give it time to finish linking.
+    const opts = options({ clientId: 'code-test', qrTimeoutMs: 30_000 });
     const pairing = connectBaileysToSim(opts);
     await pairing.nextQr(); // the socket is registered and waiting
     const code = await pairing.sock.requestPairingCode(number);
@@ -138,7 +139,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
 
   it('a wrong pairing code is refused (the key bundle does not decrypt) and links nothing', async () => {
     const number = phone();
-    const pairing = connectBaileysToSim(options());
+    const pairing = connectBaileysToSim(options({ qrTimeoutMs: 30_000 }));
     await pairing.nextQr();
     const code = await pairing.sock.requestPairingCode(number);
     const wrong = code.startsWith('A') ? `B${code.slice(1)}` : `A${code.slice(1)}`;

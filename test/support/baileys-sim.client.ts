@@ -139,7 +139,7 @@ export class SimBaileysClient {
   async end(): Promise<void> {
     if (this.closedWith !== null) return;
     const closed = this.waitClose();
-    this.sock.end(undefined);
+    void this.sock.end(undefined);
     await closed;
   }
 }

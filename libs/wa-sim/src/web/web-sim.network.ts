@@ -646,7 +646,7 @@ export class WebSimNetwork {
   }
 
   private defaultIq(device: WebLinkedDevice, node: BinaryNode): BinaryNode {
-    const xmlns = node.attrs['xmlns'];
+    const xmlns = node.attrs['xmlns'] ?? '';
     const type = node.attrs['type'];
     switch (xmlns) {
       case 'encrypt':

@@ -220,32 +220,24 @@ export class WebConnection {
 
   private async frame(frame: Buffer): Promise<void> {
     if (!this.live) return;
-    switch (this.state) {
-      case 'hello': {
-        const hello = this.noise.serverHello(frame);
-        this.state = 'finish';
-        this.sendFrame(hello);
-        return;
-      }
-      case 'finish': {
-        const result = this.noise.clientFinish(frame);
-        this.transport = result.transport;
-        this.clientStatic = result.clientStatic;
-        await this.events.clientFinished(this, result.payload);
-        return;
-      }
-      default: {
-        if (!this.transport) return;
-        const node = await decodeBinaryNode(this.transport.decrypt(frame));
-        if (!this.live) return;
-        if (
-          node.tag === 'iq' &&
-          (node.attrs['type'] === 'result' || node.attrs['type'] === 'error')
-        ) {
-          if (this.answer(node)) return;
-        }
-        await this.events.stanza(this, node);
-      }
+    if (this.state === 'hello') {
+      const hello = this.noise.serverHello(frame);
+      this.state = 'finish';
+      this.sendFrame(hello);
+      return;
     }
+    if (this.state === 'finish') {
+      const result = this.noise.clientFinish(frame);
+      this.transport = result.transport;
+      this.clientStatic = result.clientStatic;
+      await this.events.clientFinished(this, result.payload);
+      return;
+    }
+    if (!this.transport) return;
+    const node = await decodeBinaryNode(this.transport.decrypt(frame));
+    if (!this.live) return;
+    const type = node.attrs['type'];
+    if (node.tag === 'iq' && (type === 'result' || type === 'error') && this.answer(node)) return;
+    await this.events.stanza(this, node);
   }
 }
