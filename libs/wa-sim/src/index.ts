@@ -24,3 +24,9 @@ export {
   loadRootKey,
   type WebServerIdentity,
 } from './web/root-key.store.js';
+export {
+  WebMessagingService,
+  type PhoneAddressing,
+  type WebMessageRecord,
+  type WebMessagingOptions,
+} from './web/messaging/web-messaging.service.js';
