@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -8,7 +9,7 @@ import type { Logger } from 'pino';
 export const CONSOLE_DIST = resolve(import.meta.dirname, '../../../console/dist');
 
 /**
- * Only the page and the assets: it loads nothing from elsewhere (no CDN), talks to this origin
+ * Only the page and its assets: it loads nothing from elsewhere (no CDN), talks to this origin
  * only, shows the QR as a `blob:` image.
  */
 const CONTENT_SECURITY_POLICY = [
@@ -23,34 +24,38 @@ const CONTENT_SECURITY_POLICY = [
 ].join('; ');
 
 /**
- * The web console at `/`: one route per built file (no catch-all, so an unknown path, `/api/...`
- * included, still gets the contract's 404 envelope; the console routes with `#/…`). Hashed assets
- * are cached for good, the page never (a new build is picked up at once).
+ * The web console: its page at `/` and its hashed assets under `/assets/`, nothing else (no
+ * catch-all: an unknown path, `/api/...` included, still gets the contract's 404 envelope; the
+ * console routes with `#/…`). Assets are cached for good; the page never, and it is read at each
+ * request, so a rebuild is picked up without a restart.
  */
 export function registerConsole(
   fastify: FastifyInstance,
   logger: Logger,
   root = CONSOLE_DIST,
 ): void {
-  if (!existsSync(resolve(root, 'index.html'))) {
+  const page = resolve(root, 'index.html');
+  if (!existsSync(page)) {
     logger.warn({ root }, 'web console not built (npm run build): not served');
     return;
   }
+  fastify.get('/', async (_request, reply) =>
+    reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('cache-control', 'no-cache')
+      .header('content-security-policy', CONTENT_SECURITY_POLICY)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'no-referrer')
+      .send(await readFile(page)),
+  );
   void fastify.register(fastifyStatic, {
-    root,
-    prefix: '/',
-    wildcard: false,
-    index: 'index.html',
+    root: resolve(root, 'assets'),
+    prefix: '/assets/',
     decorateReply: false,
-    setHeaders: (reply, path) => {
-      if (path.endsWith('.html')) {
-        void reply.header('cache-control', 'no-cache');
-        void reply.header('content-security-policy', CONTENT_SECURITY_POLICY);
-        void reply.header('x-content-type-options', 'nosniff');
-        void reply.header('referrer-policy', 'no-referrer');
-      } else {
-        void reply.header('cache-control', 'public, max-age=31536000, immutable');
-      }
+    index: false,
+    setHeaders: (reply) => {
+      void reply.header('cache-control', 'public, max-age=31536000, immutable');
+      void reply.header('x-content-type-options', 'nosniff');
     },
   });
 }

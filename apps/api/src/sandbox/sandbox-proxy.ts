@@ -22,7 +22,7 @@ const FORWARDED = new Set(['qr:scan', 'pairing-codes:enter', 'messages']);
 const FORWARD_TIMEOUT_MS = 10_000;
 
 export interface SandboxOptions {
-  /** The simulator's control API (`http://127.0.0.1:8090/sim/v1`) once it runs, else null. */
+  /** Where the simulator's control API is (`http://127.0.0.1:8090`) once it runs, else null. */
   controlUrl(): string | null;
 }
 
@@ -62,7 +62,7 @@ export function registerSandbox(
       if (!base) return fail(request, reply, unavailable('the simulator is not up yet'));
       let response: Response;
       try {
-        response = await fetch(`${base}/${action}`, {
+        response = await fetch(`${base}/sim/v1/${action}`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify(request.body ?? {}),

@@ -98,14 +98,25 @@ export function SessionPage(props: { id: string; connection: Connection; events:
     return events.onResync(() => void load());
   }, [load, pairWithQr, events]);
 
-  useSessionRefresh(connection, events, id, (_id, row) => {
-    if (!row) return setGone(true);
-    setSession(row);
-    if (row.phoneNumber) {
-      showImage(null);
-      setPairing(NO_PAIRING);
-    }
-  });
+  const pairedNow = (phoneNumber: string | null | undefined) => {
+    if (!phoneNumber) return;
+    showImage(null);
+    setPairing(NO_PAIRING);
+  };
+  useSessionRefresh(
+    connection,
+    events,
+    id,
+    (_id, row) => {
+      if (!row) return setGone(true);
+      setSession(row);
+      pairedNow(row.phoneNumber);
+    },
+    (_id, patch) => {
+      setSession((current) => (current ? { ...current, ...patch } : current));
+      pairedNow(patch.phoneNumber);
+    },
+  );
 
   // The live QR: a new code on every auth.qr; the pairing code when one is issued.
   useEffect(

@@ -33,16 +33,22 @@ export function SessionsPage({
     return events.onResync(() => void load());
   }, [load, events]);
 
-  useSessionRefresh(connection, events, null, (id, session) =>
-    setSessions((current) => {
-      if (!current) return current;
-      if (!session) return current.filter((s) => s.id !== id);
-      const index = current.findIndex((s) => s.id === id);
-      if (index < 0) return [...current, session];
-      const next = current.slice();
-      next[index] = session;
-      return next;
-    }),
+  useSessionRefresh(
+    connection,
+    events,
+    null,
+    (id, session) =>
+      setSessions((current) => {
+        if (!current) return current;
+        if (!session) return current.filter((s) => s.id !== id);
+        const index = current.findIndex((s) => s.id === id);
+        if (index < 0) return [...current, session];
+        const next = current.slice();
+        next[index] = session;
+        return next;
+      }),
+    (id, patch) =>
+      setSessions((current) => current?.map((s) => (s.id === id ? { ...s, ...patch } : s)) ?? null),
   );
 
   return (
