@@ -104,6 +104,7 @@ describe('the web console', () => {
   };
 
   const status = (page: Page) => page.locator('.facts [data-status]');
+  const nav = (page: Page) => page.getByRole('navigation', { name: 'Main' });
 
   /** Waits for the session page's status; a timeout says what the page showed meanwhile. */
   const waitForStatus = async (page: Page, wanted: string, timeout = 15_000): Promise<void> => {
@@ -127,7 +128,7 @@ describe('the web console', () => {
     await expect(page.getByRole('alert').textContent()).resolves.toMatch(/401/);
 
     await signIn(page, adminKey);
-    await expect(page.getByRole('link', { name: 'Gateways' }).count()).resolves.toBe(1);
+    await expect(nav(page).getByRole('link', { name: 'Gateways' }).count()).resolves.toBe(1);
     // The credential lives in this tab's sessionStorage, nowhere else.
     // (Expressions evaluated in the page, where the DOM globals are.)
     const storage = await page.evaluate(
@@ -196,7 +197,7 @@ describe('the web console', () => {
     await waitForStatus(page, 'working');
 
     // The list shows it live too, from another page of the console.
-    await page.getByRole('link', { name: 'Sessions' }).click();
+    await nav(page).getByRole('link', { name: 'Sessions' }).click();
     const row = page.locator(`tr[data-session-id="${sessionId}"]`);
     await row.locator('[data-status="working"]').waitFor();
     await expect(row.textContent()).resolves.toContain('embedded');
@@ -230,7 +231,7 @@ describe('the web console', () => {
     });
     expect(gone.status).toBe(404);
 
-    await page.getByRole('link', { name: 'Events' }).click();
+    await nav(page).getByRole('link', { name: 'Events' }).click();
     await page.locator('[data-stream-state="open"]').waitFor();
     await page.locator('[data-event-type="session.status"]').first().waitFor();
     await check(page, 'events');
@@ -259,7 +260,7 @@ describe('the web console', () => {
   it('shows admins the gateways and drains one; hides the page from other keys', async () => {
     const page = await openPage();
     await signIn(page, adminKey);
-    await page.getByRole('link', { name: 'Gateways' }).click();
+    await nav(page).getByRole('link', { name: 'Gateways' }).click();
     const row = page.getByRole('row', { name: /embedded/ });
     await row.waitFor();
     await expect(row.textContent()).resolves.toMatch(/active/);
@@ -275,7 +276,7 @@ describe('the web console', () => {
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     await expect(page.evaluate('sessionStorage.length')).resolves.toBe(0);
     await signIn(page, memberKey);
-    await expect(page.getByRole('link', { name: 'Gateways' }).count()).resolves.toBe(0);
+    await expect(nav(page).getByRole('link', { name: 'Gateways' }).count()).resolves.toBe(0);
     await page.close();
   }, 120_000);
 
