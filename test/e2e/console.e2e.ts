@@ -47,7 +47,7 @@ describe('the web console', () => {
     api = await startApiProcess(
       { DATA_DIR: dataDir, WA_SIM_PORT: String(await freePort()) },
       ['--embedded-gateway'],
-      90_000, // PGlite boots slowly on a loaded machine
+      120_000, // PGlite boots slowly on a loaded machine
     );
     const org = 'org_console';
     adminKey = (await cliCreateApiKey({ DATA_DIR: dataDir }, org, 'manage,send', ['--admin']))
@@ -65,7 +65,7 @@ describe('the web console', () => {
       external.push(url.href);
       return route.abort('blockedbyclient');
     });
-  }, 120_000);
+  }, 240_000);
 
   afterAll(async () => {
     await context?.close();
