@@ -41,11 +41,21 @@ describe('the console beside the API', () => {
     expect(asset.statusCode).toBe(200);
     expect(asset.headers['content-type']).toMatch(/javascript/);
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
-    const missing = await get('/assets/nope.js');
-    expect(missing.statusCode).toBe(404);
-    expect(missing.json()).toEqual({
-      error: { code: 'not_found', message: expect.any(String), details: {} },
-    });
+    // Only files the build made, by exact name: nothing outside the folder, however encoded.
+    for (const url of [
+      '/assets/nope.js',
+      '/assets/..%2Findex.html',
+      '/assets/..%2F..%2F..%2F..%2Fpackage.json',
+      '/assets/%2e%2e%2fvite.config.mjs',
+      '/assets/',
+    ]) {
+      const missing = await get(url);
+      expect({ url, status: missing.statusCode, body: missing.json() }).toEqual({
+        url,
+        status: 404,
+        body: { error: { code: 'not_found', message: expect.any(String), details: {} } },
+      });
+    }
   });
 
   it('leaves every other path to the API: unknown routes are the 404 envelope, docs are served', async () => {

@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import fastifyStatic from '@fastify/static';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 
@@ -23,11 +22,22 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
 ].join('; ');
 
+const CONTENT_TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+  '.json': 'application/json',
+};
+
 /**
  * The web console: its page at `/` and its hashed assets under `/assets/`, nothing else (no
  * catch-all: an unknown path, `/api/...` included, still gets the contract's 404 envelope; the
- * console routes with `#/…`). Assets are cached for good; the page never, and it is read at each
- * request, so a rebuild is picked up without a restart.
+ * console routes with `#/…`). An asset is served only when the build made a file of exactly that
+ * name (no path reaches outside the folder), cached for good (its name changes with its bytes);
+ * the page is never cached and is read at each request, so a rebuild is picked up without a
+ * restart.
  */
 export function registerConsole(
   fastify: FastifyInstance,
@@ -35,6 +45,7 @@ export function registerConsole(
   root = CONSOLE_DIST,
 ): void {
   const page = resolve(root, 'index.html');
+  const assets = resolve(root, 'assets');
   if (!existsSync(page)) {
     logger.warn({ root }, 'web console not built (npm run build): not served');
     return;
@@ -48,14 +59,15 @@ export function registerConsole(
       .header('referrer-policy', 'no-referrer')
       .send(await readFile(page)),
   );
-  void fastify.register(fastifyStatic, {
-    root: resolve(root, 'assets'),
-    prefix: '/assets/',
-    decorateReply: false,
-    index: false,
-    setHeaders: (reply) => {
-      void reply.header('cache-control', 'public, max-age=31536000, immutable');
-      void reply.header('x-content-type-options', 'nosniff');
-    },
+  fastify.get<{ Params: { file: string } }>('/assets/:file', async (request, reply) => {
+    const { file } = request.params;
+    const type = CONTENT_TYPES[extname(file)];
+    const built = type ? await readdir(assets).catch(() => [] as string[]) : [];
+    if (!type || !built.includes(file)) return reply.callNotFound();
+    return reply
+      .header('content-type', type)
+      .header('cache-control', 'public, max-age=31536000, immutable')
+      .header('x-content-type-options', 'nosniff')
+      .send(await readFile(join(assets, file)));
   });
 }
