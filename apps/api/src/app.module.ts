@@ -10,6 +10,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { ApiValidationPipe } from './common/validation.pipe.js';
 import { ApiConfig } from './config/api-config.js';
 import { EventsModule } from './events/events.module.js';
+import { FleetModule } from './fleet/fleet.module.js';
 import { GatewaysModule } from './gateways/gateways.module.js';
 import {
   COMMAND_CLIENT,
@@ -67,6 +68,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.register(config, dataSource, messaging),
+        FleetModule,
         OpsModule,
         ApiKeysModule,
         SessionsModule,

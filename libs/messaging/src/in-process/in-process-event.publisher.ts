@@ -21,6 +21,15 @@ export class InProcessEventPublisher implements EventPublisher {
     this.broker.append(event.id, JSON.stringify(event));
   }
 
+  publishDurably(event: AnyGatewayEvent): Promise<void> {
+    try {
+      this.publish(event);
+      return Promise.resolve();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
   flush(): Promise<void> {
     return Promise.resolve();
   }

@@ -58,14 +58,17 @@ class Recorder implements WaConnectionListener {
   onClose(reason: { code: number; message: string }): void {
     this.events.push({ type: 'close', ...reason });
   }
-  onMessage(message: WaInboundMessage): void {
+  onMessage(message: WaInboundMessage): Promise<void> {
     this.events.push({ type: 'message', message });
+    return Promise.resolve();
   }
-  onReceipt(receipt: WaReceipt): void {
+  onReceipt(receipt: WaReceipt): Promise<void> {
     this.events.push({ type: 'receipt', receipt });
+    return Promise.resolve();
   }
-  onChannelMessage(message: WaChannelMessage): void {
+  onChannelMessage(message: WaChannelMessage): Promise<void> {
     this.events.push({ type: 'channel', message });
+    return Promise.resolve();
   }
 
   async next<T extends Event['type']>(
@@ -288,6 +291,8 @@ describe('SimulatedConnectionFactory against the real wa-sim', () => {
       channelJid: channel,
       timestamp: expect.any(Number),
       text: 'bulletin',
+      type: 'text',
+      raw: expect.objectContaining({ id: post.body['id'] }),
     });
     await conn.close();
   });
