@@ -89,7 +89,11 @@ export class FleetCommands {
   }
 
   /** Fire and forget: nothing waits for the holder; a failure is only logged. */
-  nudge<Req>(command: CommandContract<Req, CommandReply>, payload: Req, target: CommandTarget): void {
+  nudge<Req>(
+    command: CommandContract<Req, CommandReply>,
+    payload: Req,
+    target: CommandTarget,
+  ): void {
     void this.tell(command, payload, target);
   }
 

@@ -21,13 +21,10 @@ export class InProcessEventPublisher implements EventPublisher {
     this.broker.append(event.id, JSON.stringify(event));
   }
 
-  publishDurably(event: AnyGatewayEvent): Promise<void> {
-    try {
-      this.publish(event);
-      return Promise.resolve();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+  /** Appending is the durable write: resolved as soon as publish() returns. */
+  async publishDurably(event: AnyGatewayEvent): Promise<void> {
+    await Promise.resolve();
+    this.publish(event);
   }
 
   flush(): Promise<void> {
