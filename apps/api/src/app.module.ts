@@ -19,6 +19,7 @@ import {
   NATS_HEALTH,
   type NatsHealth,
 } from './messaging/messaging.tokens.js';
+import { MessagesModule } from './messages/messages.module.js';
 import { OpsModule } from './ops/ops.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -72,6 +73,7 @@ export class AppModule {
         OpsModule,
         ApiKeysModule,
         SessionsModule,
+        MessagesModule,
         EventsModule,
         WebhooksModule,
         GatewaysModule,
