@@ -67,7 +67,8 @@ export class IdempotencyRepository {
   }
 
   async purgeExpired(ttlMs: number, batch: number): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
+    // TypeORM answers a DELETE with [rows, affected].
+    const [, affected]: [unknown, number] = await this.dataSource.query(
       `DELETE FROM message_idempotency WHERE ctid IN (
          SELECT ctid FROM message_idempotency
          WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)
@@ -75,6 +76,6 @@ export class IdempotencyRepository {
        RETURNING 1`,
       [ttlMs, batch],
     );
-    return rows.length;
+    return affected;
   }
 }

@@ -283,13 +283,15 @@ export class MessagesRepository {
    * locked by a concurrent writer: the table is never locked, and each batch is short.
    */
   async purgeOlderThan(before: number, batch: number): Promise<number> {
-    const rows: unknown[] = await this.dataSource.query(
-      `DELETE FROM messages WHERE row_id IN (
+    // TypeORM answers a DELETE with [rows, affected].
+    const [, affected]: [unknown, number] = await this.dataSource.query(
+      `WITH doomed AS MATERIALIZED (
          SELECT row_id FROM messages WHERE timestamp < $1
          ORDER BY timestamp LIMIT $2 FOR UPDATE SKIP LOCKED)
+       DELETE FROM messages m USING doomed d WHERE m.row_id = d.row_id
        RETURNING 1`,
       [before, batch],
     );
-    return rows.length;
+    return affected;
   }
 }
