@@ -38,7 +38,6 @@ const message = (
 describe('MessagesRepository', () => {
   let ds: DataSource;
   let repo: MessagesRepository;
-  let rates: SendRateLimiter;
 
   beforeAll(async () => {
     ds = await createDataSource({
@@ -47,14 +46,14 @@ describe('MessagesRepository', () => {
       applicationName: 'wagw-messages',
     }).initialize();
     repo = new MessagesRepository(ds);
-    rates = new SendRateLimiter(ds);
   });
   afterAll(() => ds.destroy());
 
   const count = async (session: string): Promise<number> => {
-    const [row] = (await ds.query(`SELECT count(*)::int AS n FROM messages WHERE session_id = $1`, [
-      session,
-    ])) as { n: number }[];
+    const [row] = await ds.query<{ n: number }[]>(
+      `SELECT count(*)::int AS n FROM messages WHERE session_id = $1`,
+      [session],
+    );
     return row!.n;
   };
 
@@ -66,10 +65,10 @@ describe('MessagesRepository', () => {
     await repo.store([m]);
     await Promise.all([repo.store([m]), repo.store([m])]);
     expect(await count(session)).toBe(1);
-    const [row] = (await ds.query(
+    const [row] = await ds.query<{ raw: unknown; organization_id: string }[]>(
       `SELECT raw, organization_id FROM messages WHERE session_id = $1`,
       [session],
-    )) as { raw: unknown; organization_id: string }[];
+    );
     expect(row).toEqual({ raw: { any: 'payload' }, organization_id: org });
     const page = await repo.page(org, session, m.chatJid, 10, null);
     expect(page.items.map((i) => i.id)).toEqual([m.id]);
