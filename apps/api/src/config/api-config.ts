@@ -212,9 +212,10 @@ export class ApiConfig extends NatsSettings {
   @Max(100 * 1024 * 1024)
   MEDIA_MAX_BYTES = 16 * 1024 * 1024;
 
-  /** MIME types a media send may have (comma-separated; `type/*` matches a whole type). */
+  /** MIME types a media send may have (comma-separated; a trailing `*` matches a prefix). */
   @IsString()
-  MEDIA_ALLOWED_MIME_TYPES = 'image/*,video/*,audio/*,application/pdf,application/*,text/*';
+  MEDIA_ALLOWED_MIME_TYPES =
+    'image/*,video/*,audio/*,text/plain,application/pdf,application/zip,application/msword,application/vnd.*';
 
   /** How long fetching a media URL may take, end to end. */
   @Transform(toInt)

@@ -295,8 +295,9 @@ export class MessageSenderService {
   }
 
   private mimeAllowed(mimetype: string): boolean {
-    const [type] = mimetype.split('/');
-    return this.allowedMime.some((m) => m === mimetype || m === `${type}/*` || m === '*/*');
+    return this.allowedMime.some((m) =>
+      m.endsWith('*') ? mimetype.startsWith(m.slice(0, -1)) : m === mimetype,
+    );
   }
 }
 
