@@ -1,12 +1,16 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import type { Principal } from '@wagw/domain';
 import { CurrentPrincipal, RequireCapability } from '../auth/auth.decorators.js';
 import { ChatListResponse, MessageListResponse } from '../messages/dto/message.response.js';
 import { PageQueryDto } from '../messages/dto/page-query.dto.js';
 import { StoredMessagesService } from '../messages/stored-messages.service.js';
-import { ApiErrors } from '../openapi/api-responses.decorator.js';
-import { ApiOk } from '../openapi/api-responses.decorator.js';
+import { ApiErrors, ApiOk } from '../openapi/api-responses.decorator.js';
+
+/** The eventual contract of channel creation (v1 never answers it). */
+export class ChannelCreatedResponse {
+  @ApiProperty({ example: '120363000000000001@newsletter' }) jid!: string;
+}
 
 @ApiTags('Channels')
 @ApiBearerAuth()
@@ -19,6 +23,7 @@ export class ChannelsController {
   @Post(':session/channels')
   @HttpCode(501)
   @ApiOperation({ summary: 'Create a channel (newsletter): not implemented in v1, always 501' })
+  @ApiOk(201, ChannelCreatedResponse)
   @ApiErrors(401, 403, 404, 501)
   create(@CurrentPrincipal() principal: Principal, @Param('session') id: string): Promise<never> {
     return this.stored.createChannel(principal, id);

@@ -28,6 +28,21 @@ export class MediaFetcher {
     this.agents = { 'http:': new http.Agent(common), 'https:': new https.Agent(common) };
   }
 
+  /** Why this URL can be refused before any lookup (scheme, or an IP literal refused), or null. */
+  refusal(url: string): string | null {
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return 'the media URL is not a URL';
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:')
+      return 'the media URL must be http or https';
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    const why = isIP(host) ? this.policy.refusal(host) : null;
+    return why ? `refused address: ${why}` : null;
+  }
+
   fetch(url: string): Promise<{ bytes: Buffer; contentType: string | null }> {
     let target: URL;
     try {

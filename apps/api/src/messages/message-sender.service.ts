@@ -231,8 +231,8 @@ export class MessageSenderService {
         )
           throw fieldError(`${field}.mimetype`, 'this MIME type is not allowed');
         if (media.url !== undefined) {
-          if (!/^https?:\/\//i.test(media.url))
-            throw fieldError(`${field}.url`, 'must be an http or https URL');
+          const refusal = this.media.refusal(media.url);
+          if (refusal !== null) throw fieldError(`${field}.url`, refusal);
           return { ...base, content: { type: 'media-url', kind: field, dto: media } };
         }
         const base64 = media.base64!;
