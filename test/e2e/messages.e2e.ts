@@ -77,6 +77,25 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     expect(
       (await api('PATCH', `/sessions/${session.id}`, { body: { autoRead: true } })).status,
     ).toBe(200);
+    // The holder applies the setting at once (a nudge) or at its next renewal: once a probe
+    // is read at the phone, it has.
+    await waitFor(
+      'autoRead applied',
+      async () => {
+        const probe = await simPost(fleet.sim, '/sim/v1/messages', {
+          from: FRIEND,
+          to: PHONE,
+          text: 'probe',
+        });
+        for (let i = 0; i < 20; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${probe.body.id}`);
+          if (((await res.json()) as { status: string }).status === 'read') return true;
+        }
+        return false;
+      },
+      60_000,
+    );
     const sent: string[] = [];
     for (let i = 0; i < 30; i++) {
       const res = await simPost(fleet.sim, '/sim/v1/messages', {
@@ -88,10 +107,14 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
       sent.push(res.body.id as string);
     }
     const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
-    const listed = await waitFor('all 30 stored', async () => {
-      const all = await listAll(path);
-      return all.length >= 30 ? all : null;
-    });
+    const listed = await waitFor(
+      'all 30 stored',
+      async () => {
+        const all = (await listAll(path)).filter((m) => m.text !== 'probe');
+        return all.length >= 30 ? all : null;
+      },
+      60_000,
+    );
     expect(listed.map((m) => m.id).sort()).toEqual([...sent].sort());
     expect(new Set(listed.map((m) => m.id)).size).toBe(30);
     // Newest first: the reverse of the order the phone sent them in.
@@ -105,13 +128,17 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
       status: 'received',
     });
     // Read receipts reach the phone (autoRead), for every message.
-    await waitFor('all read at the phone', async () => {
-      for (const id of sent) {
-        const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${id}`);
-        if (((await res.json()) as { status: string }).status !== 'read') return false;
-      }
-      return true;
-    });
+    await waitFor(
+      'all read at the phone',
+      async () => {
+        for (const id of sent) {
+          const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${id}`);
+          if (((await res.json()) as { status: string }).status !== 'read') return false;
+        }
+        return true;
+      },
+      60_000,
+    );
     const chats = await api('GET', `/sessions/${session.id}/chats`);
     expect(chats.status).toBe(200);
     expect(chats.body).toEqual({
@@ -137,10 +164,10 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     );
     const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
     const find = async () => (await listAll(path)).find((m) => m.id === res.body.id);
-    await waitFor('delivered', async () => (await find())?.status === 'delivered');
+    await waitFor('delivered', async () => (await find())?.status === 'delivered', 60_000);
     expect(await find()).toMatchObject({ fromMe: true, text: 'hello from the API', type: 'text' });
     await simPost(fleet.sim, `/sim/v1/devices/${FRIEND}/messages:read`, { ids: [res.body.id] });
-    await waitFor('read', async () => (await find())?.status === 'read');
+    await waitFor('read', async () => (await find())?.status === 'read', 60_000);
   }, 180_000);
 
   it('an Idempotency-Key retry returns the first result and sends once, on either replica', async () => {
@@ -234,12 +261,16 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
       posts.push(res.body.id as string);
     }
     const path = `/sessions/${session.id}/channels/${channel}/messages`;
-    const listed = await waitFor('posts stored', async () => {
-      const res = await api('GET', path);
-      return res.status === 200 && res.body.items.length === 2
-        ? (res.body.items as Listed[])
-        : null;
-    });
+    const listed = await waitFor(
+      'posts stored',
+      async () => {
+        const res = await api('GET', path);
+        return res.status === 200 && res.body.items.length === 2
+          ? (res.body.items as Listed[])
+          : null;
+      },
+      60_000,
+    );
     expect(listed.map((m) => m.id)).toEqual([...posts].reverse());
     expect(listed[0]).toMatchObject({ chatJid: channel, text: 'second post', fromMe: false });
     const channels = await api('GET', `/sessions/${session.id}/channels`);

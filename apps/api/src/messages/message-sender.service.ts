@@ -13,7 +13,7 @@ import {
 import { ApiConfig } from '../config/api-config.js';
 import { FleetCommands } from '../fleet/fleet-commands.service.js';
 import { isHeld } from '../sessions/session-lifecycle.service.js';
-import { SessionsRepository } from '../sessions/sessions.repository.js';
+import { type SessionRecord, SessionsRepository } from '../sessions/sessions.repository.js';
 import { CONTENT_FIELDS, type MediaDto, type SendMessageDto } from './dto/send-message.dto.js';
 import type { SentMessageResponse } from './dto/message.response.js';
 import { IdempotencyRepository } from './idempotency.repository.js';
@@ -73,7 +73,7 @@ export class MessageSenderService {
     const session = await this.sessions.findOne(orgId, sessionId);
     if (!session) throw notFound('session');
 
-    if (idempotencyKey === undefined) return this.sendOnce(principal, sessionId, outbound);
+    if (idempotencyKey === undefined) return this.sendOnce(principal, session, outbound);
     const requestHash = createHash('sha256').update(JSON.stringify(dto)).digest('base64url');
     const deadline = Date.now() + this.config.SEND_TIMEOUT_MS + this.config.MEDIA_FETCH_TIMEOUT_MS;
     for (;;) {
@@ -97,7 +97,9 @@ export class MessageSenderService {
       await new Promise((r) => setTimeout(r, IDEMPOTENCY_WAIT_MS));
     }
     try {
-      const result = await this.sendOnce(principal, sessionId, outbound);
+      const current = await this.sessions.findOne(orgId, sessionId);
+      if (!current) throw notFound('session');
+      const result = await this.sendOnce(principal, current, outbound);
       await this.idempotency.complete(orgId, sessionId, idempotencyKey, result);
       return result;
     } catch (error) {
@@ -108,12 +110,11 @@ export class MessageSenderService {
 
   private async sendOnce(
     principal: Principal,
-    sessionId: string,
+    session: SessionRecord,
     outbound: Outbound,
   ): Promise<SentMessageResponse> {
     const orgId = principal.organizationId;
-    const session = await this.sessions.findOne(orgId, sessionId);
-    if (!session) throw notFound('session');
+    const sessionId = session.id;
     if (session.status !== 'working' || !isHeld(session))
       throw failedPrecondition(`the session is not working (it is ${session.status})`, {
         reason: 'not_working',

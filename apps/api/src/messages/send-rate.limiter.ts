@@ -15,9 +15,30 @@ export type RateDecision =
  */
 @Injectable()
 export class SendRateLimiter {
+  /**
+   * This replica's takes of one session, one after the other: waiting for the session's lock
+   * in Postgres would hold a pool connection per waiting request (a burst on one session
+   * would take the whole pool); here at most one per replica and session waits there.
+   */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
   constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
 
-  async take(organizationId: string, sessionId: string): Promise<RateDecision | null> {
+  take(organizationId: string, sessionId: string): Promise<RateDecision | null> {
+    const previous = this.queues.get(sessionId) ?? Promise.resolve();
+    const mine = previous.then(
+      () => this.takeNow(organizationId, sessionId),
+      () => this.takeNow(organizationId, sessionId),
+    );
+    this.queues.set(sessionId, mine);
+    void mine.then(
+      () => this.queues.get(sessionId) === mine && this.queues.delete(sessionId),
+      () => this.queues.get(sessionId) === mine && this.queues.delete(sessionId),
+    );
+    return mine;
+  }
+
+  private takeNow(organizationId: string, sessionId: string): Promise<RateDecision | null> {
     return this.dataSource.transaction(async (manager) => {
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('wagw-send:' || $1))`, [
         sessionId,
