@@ -5,7 +5,8 @@ import { Fleet } from '../support/fleet.js';
 import { waitFor } from '../support/processes.js';
 
 /**
- * The session lifecycle as a user drives it (spec/api-v1.md + seeds), run against both
+ * The session lifecycle as a user drives it (spec/api-v1.md + seeds), the real Baileys client
+ * on the sandbox (wa-sim) under both
  * transports: the distributed fleet (API + 2 gateways + wa-sim processes, Postgres, NATS) and
  * the embedded product (`--embedded-gateway`: one process, PGlite, in-process transport and sim).
  * The tests play the phone through the sim's control API.
@@ -42,8 +43,11 @@ interface Target {
   stop(): Promise<void>;
 }
 
+/** Both transports run the real Baileys client against the sandbox (wa-sim). */
+const BAILEYS_SANDBOX = { WA_DRIVER: 'baileys', WA_NETWORK: 'sandbox' };
+
 async function distributed(): Promise<Target> {
-  const fleet = new Fleet();
+  const fleet = new Fleet({ driver: 'baileys' });
   try {
     await fleet.start(['gw-a', 'gw-b']);
   } catch (error) {
@@ -61,7 +65,7 @@ async function distributed(): Promise<Target> {
 }
 
 async function embedded(): Promise<Target> {
-  const product = new EmbeddedFleet();
+  const product = new EmbeddedFleet(BAILEYS_SANDBOX);
   try {
     await product.start();
   } catch (error) {

@@ -9,9 +9,11 @@ import { waitFor } from '../support/processes.js';
  * with reason `qr_timeout`, frees its pairing slot and is not retried.
  */
 describe('an unscanned pairing', () => {
-  // Six refs of 300 ms: the sim gives up on an unscanned pairing after about two seconds.
+  // Six refs of 300 ms: Baileys gives up on an unscanned pairing after about two seconds (408).
   const fleet = new Fleet({
+    driver: 'baileys',
     simEnv: { WA_SIM_QR_TTL_MS: '300' },
+    gatewayEnv: { WA_QR_TIMEOUT_MS: '300' },
     apiEnv: { ORG_MAX_PAIRING: '1' },
   });
   let token: string;

@@ -28,6 +28,8 @@ export class EmbeddedFleet {
       {
         DATA_DIR: this.dataDir,
         WA_SIM_PORT: String(simPort),
+        // The retiring `wa-sim/1` adapter unless a suite asks for Baileys (issue 8).
+        WA_DRIVER: 'simulated',
         COMMAND_TIMEOUT_MS: '3000',
         QR_WAIT_MS: '8000',
         ...this.env,

@@ -69,6 +69,11 @@ export class Fleet {
       apiEnv?: Record<string, string>;
       gatewayEnv?: Record<string, string>;
       simEnv?: Record<string, string>;
+      /**
+       * The gateways' WhatsApp client: the real Baileys on the sandbox, or the retiring
+       * `wa-sim/1` adapter (the default until every suite runs Baileys: issue 8).
+       */
+      driver?: 'baileys' | 'simulated';
     } = {},
   ) {
     this.prefix = options.prefix ?? `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -76,6 +81,10 @@ export class Fleet {
 
   get natsUrl(): string {
     return this.options.natsUrl ?? NATS_URL;
+  }
+
+  get driver(): 'baileys' | 'simulated' {
+    return this.options.driver ?? 'simulated';
   }
 
   get leaseTtlMs(): number {
@@ -114,8 +123,10 @@ export class Fleet {
       NATS_URL: this.natsUrl,
       NATS_PREFIX: this.prefix,
       AUTH_STATE_KEY: this.authStateKey,
-      WA_DRIVER: 'simulated',
-      WA_SIM_URL: this.sim.url,
+      ...(this.driver === 'baileys'
+        ? { WA_DRIVER: 'baileys', WA_NETWORK: 'sandbox' }
+        : { WA_DRIVER: 'simulated' }),
+      WA_SIM_URL: this.sim.controlUrl,
       LEASE_TTL_MS: String(this.leaseTtlMs),
       ...this.options.gatewayEnv,
       ...env,

@@ -48,10 +48,11 @@ export function createConnectionFactory(
       return config.WA_NETWORK === 'sandbox'
         ? new BaileysConnectionFactory({
             logger,
+            qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
             waWebSocketUrl: sandbox.webSocketUrl,
             prepare: sandboxTrust(sandbox.rootKeyUrl),
           })
-        : new BaileysConnectionFactory({ logger });
+        : new BaileysConnectionFactory({ logger, qrTimeoutMs: config.WA_QR_TIMEOUT_MS });
   }
 }
 

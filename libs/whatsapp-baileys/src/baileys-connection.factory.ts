@@ -10,6 +10,8 @@ export interface BaileysConnectionFactoryOptions {
   connectTimeoutMs?: number;
   keepAliveIntervalMs?: number;
   logger: Logger;
+  /** Lifetime of every QR ref; unset → WhatsApp's own (60 s for the first, 20 s for the next). */
+  qrTimeoutMs?: number;
   /** Runs before every connect (the sandbox's root-key trust); a rejection fails the connect. */
   prepare?: () => Promise<void>;
 }
@@ -30,6 +32,7 @@ export class BaileysConnectionFactory implements WaConnectionFactory {
       logger: this.options.logger,
       browser: ['WhatsApp Gateway', 'Chrome', '1.0.0'],
       retryCounters: () => this.retryCounters,
+      qrTimeoutMs: this.options.qrTimeoutMs,
       prepare: this.options.prepare,
     });
   }

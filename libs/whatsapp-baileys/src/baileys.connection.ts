@@ -32,6 +32,8 @@ export interface BaileysConnectionSettings {
   browser: [string, string, string];
   /** Baileys' retry bookkeeping, kept outside the socket (shared by the factory's connections). */
   retryCounters: (sessionId: string) => BoundedCacheStore;
+  /** Lifetime of every QR ref; unset → WhatsApp's own (60 s for the first, 20 s for the next). */
+  qrTimeoutMs?: number;
   /** Runs before the socket is made; a rejection fails `connect()` with its message. */
   prepare?: () => Promise<void>;
 }
@@ -96,6 +98,7 @@ export class BaileysConnection implements WaConnection {
       shouldSyncHistoryMessage: () => false,
       connectTimeoutMs: this.settings.connectTimeoutMs,
       keepAliveIntervalMs: this.settings.keepAliveIntervalMs,
+      ...(this.settings.qrTimeoutMs ? { qrTimeout: this.settings.qrTimeoutMs } : {}),
       msgRetryCounterCache: this.settings.retryCounters(this.options.sessionId),
       // The message store arrives with the messages issue: nothing to resend from yet.
       getMessage: () => Promise.resolve(undefined),
@@ -177,7 +180,7 @@ export class BaileysConnection implements WaConnection {
   ): void {
     if (update.qr) {
       this.disarmWatchdog();
-      const ttl = this.qrCount === 0 ? FIRST_QR_MS : NEXT_QR_MS;
+      const ttl = this.settings.qrTimeoutMs ?? (this.qrCount === 0 ? FIRST_QR_MS : NEXT_QR_MS);
       this.qrCount += 1;
       this.pairingReady.resolve();
       this.emit(() => this.options.listener.onQr({ qr: update.qr!, expiresAt: Date.now() + ttl }));

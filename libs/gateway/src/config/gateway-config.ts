@@ -97,6 +97,14 @@ export class GatewayConfig extends NatsSettings {
   @IsIn(['baileys', 'simulated'])
   WA_DRIVER: 'baileys' | 'simulated' = 'simulated';
 
+  /** How long each QR ref is shown; unset → WhatsApp's own (60 s for the first, 20 s after). */
+  @Transform(toInt)
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  WA_QR_TIMEOUT_MS?: number = undefined;
+
   /** The sandbox's base URL (only its origin counts); `npm start` embeds one when unset. */
   @Matches(/^(https?|wss?):\/\/[^/\s]+/, { message: 'WA_SIM_URL must be an http(s) or ws(s) URL' })
   WA_SIM_URL = 'http://127.0.0.1:8090';

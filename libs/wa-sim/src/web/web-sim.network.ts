@@ -830,7 +830,13 @@ export class WebSimNetwork {
       { phoneNumber, clientId: conn.clientId, deviceId },
       'web device linked',
     );
-    return { phoneNumber, waJid: jid, waLid: lid, clientId: conn.clientId };
+    // The account's own JIDs, as the session shows them (the device ones carry `:<device>`).
+    return {
+      phoneNumber,
+      waJid: `${phoneNumber}@s.whatsapp.net`,
+      waLid: phone.lid,
+      clientId: conn.clientId,
+    };
   }
 
   /** Forgets the device; its live connection gets 401 device_removed (unless it left itself). */
