@@ -30,6 +30,13 @@ async function main(): Promise<void> {
     statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
     applicationName: `wagw-gateway-${config.GATEWAY_ID}`,
   }).initialize();
+  // Claims and renewals never queue behind auth-state writes (see createGatewayRuntime).
+  const leaseDataSource = await createDataSource({
+    url: config.DATABASE_URL,
+    poolSize: 2,
+    statementTimeoutMs: config.LEASE_TTL_MS,
+    applicationName: `wagw-gateway-${config.GATEWAY_ID}-leases`,
+  }).initialize();
   const messaging = createNatsMessaging({
     ...nats,
     prefix: config.NATS_PREFIX,
@@ -41,6 +48,7 @@ async function main(): Promise<void> {
   const runtime = createGatewayRuntime({
     config,
     dataSource,
+    leaseDataSource,
     commands: messaging.server,
     publisher: messaging.publisher,
     authStateKeys: keys,
@@ -71,6 +79,7 @@ async function main(): Promise<void> {
       await messaging.close();
       await ops.close();
       await dataSource.destroy();
+      await leaseDataSource.destroy();
     },
   );
 }

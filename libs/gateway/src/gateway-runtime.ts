@@ -15,6 +15,12 @@ import { GatewayWorker } from './worker/gateway-worker.js';
 export interface GatewayRuntimeDeps {
   config: GatewayConfig;
   dataSource: DataSource;
+  /**
+   * Leases on connections of their own (default: `dataSource`): a burst of auth-state writes
+   * queued on the main pool (a fleet of sessions logging in at once) can never hold a renewal
+   * past the TTL, which would make the worker fence itself off every session.
+   */
+  leaseDataSource?: DataSource;
   commands: CommandServer;
   publisher: EventPublisher;
   /** 32-byte keys for auth state at rest, the current one first. */
@@ -72,7 +78,7 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
       leaseTtlMs: deps.config.LEASE_TTL_MS,
     },
     {
-      leases: new LeaseRepository(deps.dataSource),
+      leases: new LeaseRepository(deps.leaseDataSource ?? deps.dataSource),
       connections,
       publisher: meteredEventPublisher(deps.publisher, metrics),
       commands: deps.commands,
