@@ -3,7 +3,7 @@ import { CHANNEL_JID, ControlInputReader, MAX_TEXT, PHONE_NUMBER } from './contr
 import { WA_SIM_QR_PREFIX } from './protocol.js';
 import { SimError } from './sim.errors.js';
 import type { WaSimNetwork } from './wa-sim.network.js';
-import { WebSimNetwork } from './web/web-sim.network.js';
+import type { WebSimNetwork } from './web/web-sim.network.js';
 
 const PHONE = { pattern: PHONE_NUMBER, max: 15, expected: 'digits with country code, no + (7-15)' };
 const CHANNEL = {
@@ -22,6 +22,8 @@ const PAIRING_CODE = {
   expected: 'like ABCD-EFGH',
 };
 const TEXT = { max: MAX_TEXT };
+/** What Baileys puts before the QR data (`buildPairingQRData`). */
+const WEB_QR_PREFIX = 'https://wa.me/settings/linked_devices#';
 /** Device actions are `POST /sim/v1/devices/<digits>:<action>`. */
 const DEVICE_ACTION = /^([^:]+):(disconnect|logout|ban|unban)$/;
 
@@ -111,7 +113,7 @@ export function registerControlApi(
     const qr = input.string('qr', QR);
     const phoneNumber = input.string('phoneNumber', PHONE);
     input.done();
-    if (WebSimNetwork.isWebQr(qr)) return web.scanQr(qr, phoneNumber);
+    if (qr.startsWith(WEB_QR_PREFIX)) return web.scanQr(qr, phoneNumber);
     return network.scanQr(qr, phoneNumber);
   });
 

@@ -6,8 +6,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { registerControlApi } from './control-api.routes.js';
 import { WaSimNetwork, type WaSimLogger } from './wa-sim.network.js';
 import { NoopMessagingHandler, type WebMessagingHandler } from './web/messaging.port.js';
-import { issueServerIdentity, loadRootKey } from './web/root-key.store.js';
-import { WebSimNetwork } from './web/web-sim.network.js';
+import type { WebSimNetwork } from './web/web-sim.network.js';
 
 export interface WaSimOptions {
   /** 0 picks a free port (tests). */
@@ -81,6 +80,11 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
   });
   const pingIntervalMs = positive(options.pingIntervalMs, 25_000, 'pingIntervalMs');
   const helloTimeoutMs = positive(options.helloTimeoutMs, 10_000, 'helloTimeoutMs');
+  // The WhatsApp Web side needs Baileys (protobufs, curve): loaded here, not by the package.
+  const [{ WebSimNetwork }, { issueServerIdentity, loadRootKey }] = await Promise.all([
+    import('./web/web-sim.network.js'),
+    import('./web/root-key.store.js'),
+  ]);
   const root = loadRootKey({ rootPrivateKey: options.rootPrivateKey, dataDir: options.dataDir });
   const qrMaxRefs = nonNegativeInt(options.qrMaxRefs, 6, 'qrMaxRefs');
   const web = new WebSimNetwork({

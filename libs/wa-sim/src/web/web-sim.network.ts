@@ -167,10 +167,6 @@ export class WebSimNetwork {
 
   // ---- control side ------------------------------------------------------------------------
 
-  static isWebQr(qr: string): boolean {
-    return qr.startsWith(QR_PREFIX);
-  }
-
   /** The phone scans a QR the companion shows; resolves once the device is linked. */
   async scanQr(qr: string, phoneNumber: string): Promise<SimLinkResult> {
     const parts = qr.slice(QR_PREFIX.length).split(',');
