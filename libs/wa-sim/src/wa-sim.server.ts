@@ -81,10 +81,9 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
   const pingIntervalMs = positive(options.pingIntervalMs, 25_000, 'pingIntervalMs');
   const helloTimeoutMs = positive(options.helloTimeoutMs, 10_000, 'helloTimeoutMs');
   // The WhatsApp Web side needs Baileys (protobufs, curve): loaded here, not by the package.
-  const [{ WebSimNetwork }, { issueServerIdentity, loadRootKey }] = await Promise.all([
-    import('./web/web-sim.network.js'),
-    import('./web/root-key.store.js'),
-  ]);
+  // One at a time: Jest's ESM loader fails on concurrent imports of one module graph.
+  const { WebSimNetwork } = await import('./web/web-sim.network.js');
+  const { issueServerIdentity, loadRootKey } = await import('./web/root-key.store.js');
   const root = loadRootKey({ rootPrivateKey: options.rootPrivateKey, dataDir: options.dataDir });
   const qrMaxRefs = nonNegativeInt(options.qrMaxRefs, 6, 'qrMaxRefs');
   const web = new WebSimNetwork({
