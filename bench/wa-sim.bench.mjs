@@ -11,7 +11,7 @@
 // 3. holds the connections BENCH_SIM_HOLD_MS, checks every one is still open and nothing was
 //    evicted, and reads the sim's memory: RSS and heap above its baseline (same devices linked,
 //    no connection), per connection.
-// (The messaging half adds messages relayed per second.)
+// Messages relayed per second: `npm run bench:sim-messages` (bench/wa-sim-messages.bench.mjs).
 //
 // Options (env): BENCH_SIM_DEVICES=1000 BENCH_SIM_LINK_CONCURRENCY=8
 //   BENCH_SIM_LOGIN_CONCURRENCY=16 BENCH_SIM_HOLD_MS=10000

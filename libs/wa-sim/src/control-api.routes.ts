@@ -4,6 +4,8 @@ import { WA_SIM_QR_PREFIX } from './protocol.js';
 import { SimError } from './sim.errors.js';
 import type { WaSimNetwork } from './wa-sim.network.js';
 import type { WebSimNetwork } from './web/web-sim.network.js';
+import type { WebMessagingService } from './web/messaging/web-messaging.service.js';
+import type { SimDeviceView } from './device.registry.js';
 
 const PHONE = { pattern: PHONE_NUMBER, max: 15, expected: 'digits with country code, no + (7-15)' };
 const CHANNEL = {
@@ -24,6 +26,7 @@ const PAIRING_CODE = {
 const TEXT = { max: MAX_TEXT };
 /** What Baileys puts before the QR data (`buildPairingQRData`). */
 const WEB_QR_PREFIX = 'https://wa.me/settings/linked_devices#';
+const ADDRESSING = { pattern: /^(pn|lid)$/, expected: '"pn" or "lid"' };
 /** Device actions are `POST /sim/v1/devices/<digits>:<action>`. */
 const DEVICE_ACTION = /^([^:]+):(disconnect|logout|ban|unban)$/;
 
@@ -57,7 +60,21 @@ export function registerControlApi(
   app: FastifyInstance,
   network: WaSimNetwork,
   web: WebSimNetwork,
+  messaging: WebMessagingService | null = null,
 ): void {
+  /** A WhatsApp Web device as the messaging half sees it: waiting stanzas and follows. */
+  const webView = (phoneNumber: string): SimDeviceView => ({
+    ...web.deviceView(phoneNumber),
+    ...(messaging
+      ? {
+          queued: messaging.unacknowledged(phoneNumber),
+          channels: messaging.channels.channelsOf(phoneNumber),
+        }
+      : {}),
+  });
+  const onWebMessaging = (phoneNumber: string): WebMessagingService | null =>
+    messaging && web.hasDevice(phoneNumber) ? messaging : null;
+
   // An empty body with a JSON content type reads as "no body", so curl -X POST ... with the
   // header but no data works for the body-less actions.
   app.removeContentTypeParser('application/json');
@@ -126,32 +143,46 @@ export function registerControlApi(
     return network.enterPairingCode(`${raw.slice(0, 4)}-${raw.slice(4)}`, phoneNumber);
   });
 
-  app.post('/sim/v1/messages', (req, reply) => {
-    const input = new ControlInputReader(req.body, ['from', 'to', 'text']);
+  app.post('/sim/v1/messages', async (req, reply) => {
+    const input = new ControlInputReader(req.body, ['from', 'to', 'text', 'addressing']);
     const from = input.string('from', PHONE);
     const to = input.string('to', PHONE);
     const text = input.string('text', TEXT);
+    const addressing = input.optionalString('addressing', ADDRESSING, 'pn') as 'pn' | 'lid';
     input.done();
-    return reply.status(201).send(network.injectMessage(from, to, text));
+    const webMessaging = onWebMessaging(to);
+    const sent = webMessaging
+      ? await webMessaging.sendFromPhone(from, to, text, addressing)
+      : network.injectMessage(from, to, text);
+    return reply.status(201).send(sent);
   });
 
-  app.get('/sim/v1/messages/:id', (req) => network.getMessage(params(req)['id'] ?? ''));
+  app.get('/sim/v1/messages/:id', (req) => {
+    const id = params(req)['id'] ?? '';
+    return messaging?.messages.get(id) ?? network.getMessage(id);
+  });
 
   app.post('/sim/v1/channels/:jid/posts', (req, reply) => {
     const jid = channelParam(req, 'jid');
     const input = new ControlInputReader(req.body, ['text']);
     const text = input.string('text', TEXT);
     input.done();
-    return reply.status(201).send(network.postToChannel(jid, text));
+    const post = network.postToChannel(jid, text);
+    const webPost = messaging?.postToChannel(jid, text, post);
+    return reply.status(201).send({
+      ...post,
+      delivered: post.delivered + (webPost?.delivered ?? 0),
+      queued: post.queued + (webPost?.queued ?? 0),
+    });
   });
 
-  app.get('/sim/v1/devices', () => ({ items: [...network.listDevices(), ...web.deviceViews()] }));
+  app.get('/sim/v1/devices', () => ({
+    items: [...network.listDevices(), ...web.deviceViews().map((d) => webView(d.phoneNumber))],
+  }));
 
   app.get('/sim/v1/devices/:phoneNumber', (req) => {
     const phoneNumber = phoneParam(req);
-    return web.hasDevice(phoneNumber)
-      ? web.deviceView(phoneNumber)
-      : network.getDevice(phoneNumber);
+    return web.hasDevice(phoneNumber) ? webView(phoneNumber) : network.getDevice(phoneNumber);
   });
 
   app.post('/sim/v1/devices/:target', (req) => {
@@ -187,16 +218,22 @@ export function registerControlApi(
     }
   });
 
-  app.get('/sim/v1/devices/:phoneNumber/messages', (req) => ({
-    items: network.receivedMessages(phoneParam(req)),
-  }));
+  app.get('/sim/v1/devices/:phoneNumber/messages', (req) => {
+    const phoneNumber = phoneParam(req);
+    const items = [
+      ...network.receivedMessages(phoneNumber),
+      ...(messaging?.messages.inbox(phoneNumber) ?? []),
+    ];
+    return { items: items.sort((a, b) => a.timestamp - b.timestamp) };
+  });
 
   app.post('/sim/v1/devices/:phoneNumber/messages::read', (req) => {
     const phoneNumber = phoneParam(req);
     const input = new ControlInputReader(req.body, ['ids'], { optional: true });
     const ids = input.optionalStringArray('ids', 1_000);
     input.done();
-    return network.readOnPhone(phoneNumber, ids);
+    const read = network.readOnPhone(phoneNumber, ids).read;
+    return { read: read + (messaging?.readOnPhone(phoneNumber, ids).read ?? 0) };
   });
 
   app.get('/sim/v1/devices/:phoneNumber/presences', (req) => ({
@@ -208,12 +245,22 @@ export function registerControlApi(
     const input = new ControlInputReader(req.body, ['jid']);
     const jid = input.string('jid', CHANNEL);
     input.done();
-    return network.followChannel(phoneNumber, jid);
+    const webMessaging = onWebMessaging(phoneNumber);
+    if (!webMessaging) return network.followChannel(phoneNumber, jid);
+    webMessaging.channels.follow(phoneNumber, jid);
+    return webView(phoneNumber);
   });
 
-  app.delete('/sim/v1/devices/:phoneNumber/channels/:jid', (req) =>
-    network.unfollowChannel(phoneParam(req), channelParam(req, 'jid')),
-  );
+  app.delete('/sim/v1/devices/:phoneNumber/channels/:jid', (req) => {
+    const phoneNumber = phoneParam(req);
+    const jid = channelParam(req, 'jid');
+    const webMessaging = onWebMessaging(phoneNumber);
+    if (!webMessaging) return network.unfollowChannel(phoneNumber, jid);
+    if (!webMessaging.channels.unfollow(phoneNumber, jid)) {
+      throw new SimError('not_found', 'the device does not follow this channel', { jid });
+    }
+    return webView(phoneNumber);
+  });
 }
 
 /** One exhaustive mapping from whatever was thrown to the envelope; unknowns become 500. */

@@ -21,3 +21,9 @@ export * from './client/wa-sim-control.client.js';
 export type { WebSimNetwork, WebSimNetworkOptions } from './web/web-sim.network.js';
 export type { WebServerIdentity } from './web/root-key.store.js';
 export { xeddsaVerify } from './web/xeddsa.verify.js';
+export type {
+  WebMessagingService,
+  PhoneAddressing,
+  WebMessageRecord,
+  WebMessagingOptions,
+} from './web/messaging/web-messaging.service.js';

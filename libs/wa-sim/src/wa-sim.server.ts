@@ -5,7 +5,7 @@ import Fastify from 'fastify';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { registerControlApi } from './control-api.routes.js';
 import { WaSimNetwork, type WaSimLogger } from './wa-sim.network.js';
-import { NoopMessagingHandler, type WebMessagingHandler } from './web/messaging.port.js';
+import type { WebMessagingHandler } from './web/messaging.port.js';
 import type { WebSimNetwork } from './web/web-sim.network.js';
 
 export interface WaSimOptions {
@@ -24,7 +24,7 @@ export interface WaSimOptions {
   rootPrivateKey?: string;
   /** Where the generated root key is kept. */
   dataDir?: string;
-  /** WhatsApp Web: the messaging half; default: messages ignored, iqs answered by defaults. */
+  /** WhatsApp Web: the messaging half; default: `WebMessagingService` (Signal 1:1, channels). */
   messaging?: WebMessagingHandler;
   /** Unscanned refs before the network closes a pairing connection with 408; default 6, 0 = never. */
   qrMaxRefs?: number;
@@ -84,20 +84,28 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
   // One at a time: Jest's ESM loader fails on concurrent imports of one module graph.
   const { WebSimNetwork } = await import('./web/web-sim.network.js');
   const { issueServerIdentity, loadRootKey } = await import('./web/root-key.store.js');
+  const { WebMessagingService } = await import('./web/messaging/web-messaging.service.js');
   const root = loadRootKey({ rootPrivateKey: options.rootPrivateKey, dataDir: options.dataDir });
   const qrMaxRefs = nonNegativeInt(options.qrMaxRefs, 6, 'qrMaxRefs');
+  const messaging =
+    options.messaging ?? new WebMessagingService({ offlineQueueLimit: options.offlineQueueLimit });
   const web = new WebSimNetwork({
     identity: issueServerIdentity(root),
     qrFirstTtlMs: positive(options.qrFirstTtlMs, 60_000, 'qrFirstTtlMs'),
     qrTtlMs: positive(options.qrTtlMs, 20_000, 'qrTtlMs'),
     qrRefs: qrMaxRefs === 0 ? 6 : qrMaxRefs,
     pairTimeoutMs: 15_000,
-    messaging: options.messaging ?? new NoopMessagingHandler(),
+    messaging,
     logger,
   });
 
   const app = Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES });
-  registerControlApi(app, network, web);
+  registerControlApi(
+    app,
+    network,
+    web,
+    messaging instanceof WebMessagingService ? messaging : null,
+  );
 
   // `alive` per socket for the heartbeat: one shared interval for all sockets, no per-socket timer.
   const sockets = new Map<WebSocket, { alive: boolean }>();

@@ -4,7 +4,10 @@ import {
   type WaConnectionOptions,
   WaDisconnectCode,
   type WaIdentity,
+  type WaMessageContent,
+  type WaSendOptions,
   type WaSendResult,
+  WaUnsupportedContentError,
 } from '@wagw/whatsapp';
 import type {
   BaileysEventMap,
@@ -29,6 +32,8 @@ export interface BaileysConnectionSettings {
   browser: [string, string, string];
   /** Baileys' retry bookkeeping, kept outside the socket (shared by the factory's connections). */
   retryCounters: (sessionId: string) => BoundedCacheStore;
+  /** Runs before the socket is made; a rejection fails `connect()` with its message. */
+  prepare?: () => Promise<void>;
 }
 
 /** WhatsApp lets the first QR ref live 60 s and each later one 20 s (Baileys' own timers). */
@@ -76,6 +81,7 @@ export class BaileysConnection implements WaConnection {
   }
 
   async connect(): Promise<void> {
+    await this.settings.prepare?.();
     const baileys = await loadBaileys();
     const auth = await loadBaileysAuthState(this.options.auth, this.log);
     const url = this.settings.waWebSocketUrl ? new URL(this.settings.waWebSocketUrl) : null;
@@ -127,6 +133,16 @@ export class BaileysConnection implements WaConnection {
       chatJid: sent.key.remoteJid ?? to,
       timestamp: Number(sent.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
     };
+  }
+
+  /** Text only so far; the other content types come with the Baileys driver (issue 9). */
+  async sendMessage(
+    to: string,
+    content: WaMessageContent,
+    _options: WaSendOptions,
+  ): Promise<WaSendResult> {
+    if (content.type !== 'text') throw new WaUnsupportedContentError(content.type);
+    return this.sendText(to, content.text);
   }
 
   async sendPresence(to: string, presence: 'composing' | 'paused' | 'available'): Promise<void> {
@@ -197,7 +213,7 @@ export class BaileysConnection implements WaConnection {
     if (type !== 'notify') return;
     for (const message of messages) {
       const inbound = toInbound(message);
-      if (inbound) this.emit(() => this.options.listener.onMessage(inbound));
+      if (inbound) this.emit(() => void this.options.listener.onMessage(inbound));
     }
   }
 
@@ -206,13 +222,14 @@ export class BaileysConnection implements WaConnection {
       const status = Number(update.status ?? 0);
       // WAMessageStatus: 3 = delivered to the device, 4 = read.
       if (!key.id || !key.remoteJid || !key.fromMe || status < 3) continue;
-      this.emit(() =>
-        this.options.listener.onReceipt({
-          messageId: key.id!,
-          chatJid: key.remoteJid!,
-          status: status >= 4 ? 'read' : 'delivered',
-          timestamp: Date.now(),
-        }),
+      this.emit(
+        () =>
+          void this.options.listener.onReceipt({
+            messageId: key.id!,
+            chatJid: key.remoteJid!,
+            status: status >= 4 ? 'read' : 'delivered',
+            timestamp: Date.now(),
+          }),
       );
     }
   }

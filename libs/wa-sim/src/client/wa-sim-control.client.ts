@@ -79,13 +79,14 @@ export class WaSimControlClient {
     return this.request('POST', '/sim/v1/pairing-codes:enter', { code, phoneNumber });
   }
 
-  /** A phone sends a text to a linked device. */
+  /** A phone sends a text to a linked device (a WhatsApp Web one: `pn` or `lid` addressed). */
   sendMessage(
     from: string,
     to: string,
     text: string,
+    addressing?: 'pn' | 'lid',
   ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
-    return this.request('POST', '/sim/v1/messages', { from, to, text });
+    return this.request('POST', '/sim/v1/messages', { from, to, text, addressing });
   }
 
   message(id: string): Promise<SimMessageRecord> {
