@@ -183,6 +183,9 @@ async function main() {
     const loginStart = performance.now();
     const loginCpu = cpu();
     let loginRetries = 0;
+    /** How logged-in clients ended before the bench closed them (should stay empty). */
+    const closeCodes = new Map();
+    let closing = false;
     await pMap(devices, LOGIN_CONCURRENCY, async (d) => {
       for (let attempt = 1; ; attempt++) {
         const t0 = performance.now();
@@ -190,10 +193,18 @@ async function main() {
         const result = await outcome(sock);
         if (result === 'open') {
           latencies.push(performance.now() - t0);
-          live.push({ d, sock, closed: outcome(sock) });
+          const closed = outcome(sock);
+          void closed.then((code) => {
+            if (closing) return;
+            closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1);
+            if (closeCodes.get(code) === 1) log(`a logged-in client ended with ${code}`);
+          });
+          live.push({ d, sock, closed });
+          if (live.length % 100 === 0) log(`logged in ${live.length}/${DEVICES}`);
           return;
         }
         if (attempt === 3) throw new Error(`${d.phone}: login ended with ${result}`);
+        log(`${d.phone}: login ended with ${result}, retrying`);
         loginRetries++;
       }
     });
@@ -229,6 +240,7 @@ async function main() {
         'logged-in connections after hold',
         `${held.web.linked} (sim), ${connections.items.length} listed, dropped ${dropped}, evictions ${connections.evictions.length}`,
       ],
+      ['logged-in clients ended early, by code', JSON.stringify(Object.fromEntries(closeCodes))],
       ['sim RSS: baseline → held', `${baselineRss} MB → ${heldRss} MB`],
       [
         'sim memory per connection (RSS)',
@@ -248,6 +260,7 @@ async function main() {
     console.log(`\nwa-sim benchmark (real Baileys 7.0.0-rc14 clients, ${DEVICES} devices)`);
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
 
+    closing = true;
     await Promise.all(
       live.map(async (l) => {
         l.sock.end(undefined);
