@@ -191,6 +191,7 @@ async function main() {
         if (result === 'open') {
           latencies.push(performance.now() - t0);
           live.push({ d, sock, closed: outcome(sock) });
+          if (live.length % 100 === 0) log(`logged in ${live.length}/${DEVICES}`);
           return;
         }
         if (attempt === 3) throw new Error(`${d.phone}: login ended with ${result}`);

@@ -12,6 +12,7 @@ import {
   makeNoiseHandler,
   NOISE_WA_HEADER,
   proto,
+  S_WHATSAPP_NET,
 } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
@@ -96,6 +97,18 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     const pairing = connectBaileysToSim(opts);
     const qr = await pairing.nextQr();
     expect(qr).toMatch(/^https:\/\/wa\.me\/settings\/linked_devices#2@/);
+    // A pairing client pings while it waits (no answer for keep-alive + 5 s → it gives up).
+    const pong = await pairing.sock.query({
+      tag: 'iq',
+      attrs: {
+        to: S_WHATSAPP_NET,
+        type: 'get',
+        xmlns: 'w:p',
+        id: pairing.sock.generateMessageTag(),
+      },
+      content: [{ tag: 'ping', attrs: {} }],
+    });
+    expect(pong.attrs.type).toBe('result');
     const linked = await control.scanQr(qr, number);
     expect(linked).toMatchObject({ phoneNumber: number, clientId: 'qr-test' });
     expect(await pairing.waitClose()).toBe(DisconnectReason.restartRequired);

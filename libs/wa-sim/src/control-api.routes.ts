@@ -3,7 +3,7 @@ import { CHANNEL_JID, ControlInputReader, MAX_TEXT, PHONE_NUMBER } from './contr
 import { WA_SIM_QR_PREFIX } from './protocol.js';
 import { SimError } from './sim.errors.js';
 import type { WaSimNetwork } from './wa-sim.network.js';
-import { WebSimNetwork } from './web/web-sim.network.js';
+import type { WebSimNetwork } from './web/web-sim.network.js';
 import type { WebMessagingService } from './web/messaging/web-messaging.service.js';
 import type { SimDeviceView } from './device.registry.js';
 
@@ -24,6 +24,8 @@ const PAIRING_CODE = {
   expected: 'like ABCD-EFGH',
 };
 const TEXT = { max: MAX_TEXT };
+/** What Baileys puts before the QR data (`buildPairingQRData`). */
+const WEB_QR_PREFIX = 'https://wa.me/settings/linked_devices#';
 const ADDRESSING = { pattern: /^(pn|lid)$/, expected: '"pn" or "lid"' };
 /** Device actions are `POST /sim/v1/devices/<digits>:<action>`. */
 const DEVICE_ACTION = /^([^:]+):(disconnect|logout|ban|unban)$/;
@@ -128,7 +130,7 @@ export function registerControlApi(
     const qr = input.string('qr', QR);
     const phoneNumber = input.string('phoneNumber', PHONE);
     input.done();
-    if (WebSimNetwork.isWebQr(qr)) return web.scanQr(qr, phoneNumber);
+    if (qr.startsWith(WEB_QR_PREFIX)) return web.scanQr(qr, phoneNumber);
     return network.scanQr(qr, phoneNumber);
   });
 

@@ -16,17 +16,14 @@ export { PAIRING_CODE_ALPHABET } from './sim-ids.util.js';
 export { SimError, type SimErrorCode } from './sim.errors.js';
 export * from './web/messaging.port.js';
 export * from './client/wa-sim-control.client.js';
-export { WebSimNetwork, disconnectNode, type WebSimNetworkOptions } from './web/web-sim.network.js';
+// Types only: the WhatsApp Web side loads Baileys, which `startWaSim` imports on demand, so
+// importing this package (the simulated adapter, the control client) stays light.
+export type { WebSimNetwork, WebSimNetworkOptions } from './web/web-sim.network.js';
+export type { WebServerIdentity } from './web/root-key.store.js';
 export { xeddsaVerify } from './web/xeddsa.verify.js';
-export {
-  issueServerIdentity,
-  keyPairFromPrivate,
-  loadRootKey,
-  type WebServerIdentity,
-} from './web/root-key.store.js';
-export {
+export type {
+  PhoneAddressing,
+  WebMessageRecord,
+  WebMessagingOptions,
   WebMessagingService,
-  type PhoneAddressing,
-  type WebMessageRecord,
-  type WebMessagingOptions,
 } from './web/messaging/web-messaging.service.js';

@@ -6,9 +6,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { registerControlApi } from './control-api.routes.js';
 import { WaSimNetwork, type WaSimLogger } from './wa-sim.network.js';
 import type { WebMessagingHandler } from './web/messaging.port.js';
-import { WebMessagingService } from './web/messaging/web-messaging.service.js';
-import { issueServerIdentity, loadRootKey } from './web/root-key.store.js';
-import { WebSimNetwork } from './web/web-sim.network.js';
+import type { WebSimNetwork } from './web/web-sim.network.js';
 
 export interface WaSimOptions {
   /** 0 picks a free port (tests). */
@@ -82,6 +80,11 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
   });
   const pingIntervalMs = positive(options.pingIntervalMs, 25_000, 'pingIntervalMs');
   const helloTimeoutMs = positive(options.helloTimeoutMs, 10_000, 'helloTimeoutMs');
+  // The WhatsApp Web side needs Baileys (protobufs, curve): loaded here, not by the package.
+  // One at a time: Jest's ESM loader fails on concurrent imports of one module graph.
+  const { WebSimNetwork } = await import('./web/web-sim.network.js');
+  const { issueServerIdentity, loadRootKey } = await import('./web/root-key.store.js');
+  const { WebMessagingService } = await import('./web/messaging/web-messaging.service.js');
   const root = loadRootKey({ rootPrivateKey: options.rootPrivateKey, dataDir: options.dataDir });
   const qrMaxRefs = nonNegativeInt(options.qrMaxRefs, 6, 'qrMaxRefs');
   const messaging =

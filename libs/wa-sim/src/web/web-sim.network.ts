@@ -167,10 +167,6 @@ export class WebSimNetwork {
 
   // ---- control side ------------------------------------------------------------------------
 
-  static isWebQr(qr: string): boolean {
-    return qr.startsWith(QR_PREFIX);
-  }
-
   /** The phone scans a QR the companion shows; resolves once the device is linked. */
   async scanQr(qr: string, phoneNumber: string): Promise<SimLinkResult> {
     const parts = qr.slice(QR_PREFIX.length).split(',');
@@ -374,6 +370,8 @@ export class WebSimNetwork {
     if (code === 401) {
       this.unlink(device, 'removed by the network');
     } else if (code === 408) {
+      device.conn = null;
+      this.notifyDisconnected(device.linked, 408);
       this.detach(conn);
       conn.silence();
     } else {
@@ -593,9 +591,12 @@ export class WebSimNetwork {
   }
 
   private registeringStanza(conn: WebConnection, node: BinaryNode): void {
-    if (node.tag !== 'iq' || node.attrs['type'] !== 'set') return;
+    const type = node.attrs['type'];
+    if (node.tag !== 'iq' || (type !== 'set' && type !== 'get')) return;
     const reg = getBinaryNodeChild(node, 'link_code_companion_reg');
-    if (!reg) return conn.send(iqResult(node));
+    // Anything else (keep-alive pings above all: a pairing client that hears nothing for its
+    // keep-alive interval + 5 s gives up with 408) gets an empty result.
+    if (!reg || type !== 'set') return conn.send(iqResult(node));
     const stage = reg.attrs['stage'];
     if (stage === 'companion_hello') {
       const wrapped = getBinaryNodeChildBuffer(

@@ -73,7 +73,8 @@ export class WebConnection {
   private introSeen = false;
   private transport: NoiseTransport | null = null;
   private chain: Promise<void> = Promise.resolve();
-  private readonly waiters = new Map<string, (node: BinaryNode) => void>();
+  /** Pending `query` answers: called with the node, or with null when the socket is gone. */
+  private readonly waiters = new Map<string, (node: BinaryNode | null) => void>();
   private nextId = 1;
 
   constructor(
@@ -133,7 +134,8 @@ export class WebConnection {
       }, timeoutMs);
       this.waiters.set(id, (answer) => {
         clearTimeout(timer);
-        resolve(answer);
+        if (answer) resolve(answer);
+        else reject(new Error('the connection closed before answering'));
       });
       this.send(node);
     });
@@ -177,7 +179,9 @@ export class WebConnection {
   /** The socket is gone. */
   socketClosed(): void {
     this.markClosed();
+    const waiters = [...this.waiters.values()];
     this.waiters.clear();
+    for (const waiter of waiters) waiter(null);
   }
 
   clearTimer(): void {
