@@ -8,6 +8,8 @@ import { PostgresAuthStore } from './auth-state/postgres-auth.store.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { LeaseRepository } from './leases/lease.repository.js';
 import { GatewayMetrics } from './ops/gateway-metrics.js';
+import { MeteredConnectionFactory } from './ops/metered-connection.factory.js';
+import { meteredEventPublisher } from './ops/metered-event.publisher.js';
 import { GatewayWorker } from './worker/gateway-worker.js';
 
 export interface GatewayRuntimeDeps {
@@ -57,7 +59,11 @@ export function createConnectionFactory(
 export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   const metrics = new GatewayMetrics(deps.defaultMetrics ?? true);
   const cipher = new AuthStateCipher(deps.authStateKeys);
-  const connections = deps.connections ?? createConnectionFactory(deps.config, deps.logger);
+  metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
+  const connections = new MeteredConnectionFactory(
+    deps.connections ?? createConnectionFactory(deps.config, deps.logger),
+    metrics,
+  );
   const worker = new GatewayWorker(
     {
       gatewayId: deps.config.GATEWAY_ID,
@@ -67,7 +73,7 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
     {
       leases: new LeaseRepository(deps.dataSource),
       connections,
-      publisher: deps.publisher,
+      publisher: meteredEventPublisher(deps.publisher, metrics),
       commands: deps.commands,
       authStoreFor: (sessionId, fence, prefetched) =>
         new PostgresAuthStore(deps.dataSource, cipher, sessionId, fence, prefetched),

@@ -13,6 +13,13 @@ import { parseAuthStateKey } from '../auth-state/auth-state.cipher.js';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
+/**
+ * Longest a gateway's SIGTERM drain may take before the process exits anyway: every session
+ * handed over, events flushed (at most 5 s), NATS closed. An orchestrator's grace period
+ * (Kubernetes terminationGracePeriodSeconds) must be longer.
+ */
+export const GATEWAY_SHUTDOWN_TIMEOUT_MS = 20_000;
+
 /** A host name made safe for NATS subjects and lease owner ids. */
 export const defaultGatewayId = (): string =>
   hostname()
