@@ -167,6 +167,14 @@ async function main() {
       Array.from({ length: PHONES }, (_, j) => ({ d, peer: String(6598800000000 + i * 1000 + j) })),
     );
     const rows = [];
+    // The sim's own log lines (pino JSON), without libsignal's console chatter.
+    const simLog = () =>
+      sim
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .slice(-20)
+        .join('\n');
     const phase = async (name, run, done, describe) => {
       const cpu0 = cpuSeconds(sim.pid);
       const clientCpu0 = process.cpuUsage();
@@ -207,8 +215,8 @@ async function main() {
     const outbound = (round_) => [
       () => sent.size === pairs.length * round_ && undelivered().length === 0,
       () =>
-        `${sent.size}/${pairs.length * round_} sent, undelivered ${undelivered().slice(0, 5)}…` +
-        `\nsim output: ${sim.output().slice(-4_000)}`,
+        `${sent.size}/${pairs.length * round_} sent, ${undelivered().length} undelivered ` +
+        `(${undelivered().slice(0, 5)}…)\nsim log: ${simLog()}`,
     ];
 
     await phase('phone → companion, first contact (pkmsg)', phoneToCompanion(1), ...inbound(1));

@@ -22,8 +22,8 @@ export type { WebSimNetwork, WebSimNetworkOptions } from './web/web-sim.network.
 export type { WebServerIdentity } from './web/root-key.store.js';
 export { xeddsaVerify } from './web/xeddsa.verify.js';
 export type {
-  WebMessagingService,
   PhoneAddressing,
   WebMessageRecord,
   WebMessagingOptions,
+  WebMessagingService,
 } from './web/messaging/web-messaging.service.js';
