@@ -75,6 +75,9 @@ export default tseslint.config(
               ],
             },
             { sourceTag: 'scope:wa-sim', onlyDependOnLibsWithTags: ['type:wa-sim'] },
+            // The SDK is what users install: it stands alone. The console uses nothing else.
+            { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['type:sdk'] },
           ],
         },
       ],

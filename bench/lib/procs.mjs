@@ -22,9 +22,9 @@ export const freePort = () =>
     });
   });
 
-/** Runs `node <script>` from the repository root; keeps the last 64 KB of stdout+stderr. */
-export function runNode(name, script, env) {
-  const child = spawn(process.execPath, [resolve(REPO_ROOT, script)], {
+/** Runs `node <script> [args]` from the repository root; keeps the last 64 KB of stdout+stderr. */
+export function runNode(name, script, env, args = []) {
+  const child = spawn(process.execPath, [resolve(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,6 +12,7 @@ export interface ApiProcess {
 export async function startApiProcess(
   env: Record<string, string>,
   args: string[] = [],
+  readyTimeoutMs = 30_000,
 ): Promise<ApiProcess> {
   // A given PORT is kept (a restart on the same address, as a client reconnecting sees it).
   const port = env.PORT ? Number(env.PORT) : await freePort();
@@ -25,7 +26,7 @@ export async function startApiProcess(
         if (proc.child.exitCode !== null) throw new Error(`API exited with ${proc.child.exitCode}`);
         return (await fetch(`${baseUrl}/readyz`)).ok;
       },
-      30_000,
+      readyTimeoutMs,
     );
   } catch (error) {
     await proc.stop('SIGKILL');

@@ -18,6 +18,8 @@ import { deferBodyErrors } from './common/validation.pipe.js';
 import type { ApiConfig } from './config/api-config.js';
 import { MetricsService } from './ops/metrics.service.js';
 import { setupOpenApi } from './openapi/openapi.js';
+import { registerConsole } from './console/console-static.js';
+import { registerSandbox, type SandboxOptions } from './sandbox/sandbox-proxy.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const API_PREFIX = '/api/v1/';
@@ -28,6 +30,7 @@ export async function createApp(
   dataSource: DataSource,
   logger: Logger,
   messaging: ApiMessaging,
+  options: { sandbox?: SandboxOptions } = {},
 ): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
@@ -110,6 +113,8 @@ export async function createApp(
   });
 
   setupOpenApi(app);
+  registerConsole(fastify, logger);
+  if (options.sandbox) registerSandbox(fastify, authenticator, options.sandbox);
   await app.init();
   return app;
 }

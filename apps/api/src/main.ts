@@ -93,15 +93,26 @@ async function main(): Promise<void> {
     logger.info({ dataDir: config.DATA_DIR }, 'embedded database ready (migrations applied)');
   const transport = createMessaging(config, gatewayConfig, logger);
   const messaging = transport.messaging;
-  const app = await createApp(config, db.dataSource, logger, {
-    commands: messaging.commands,
-    consumer: messaging.consumer,
-    stream: transport.stream,
-    ...(config.NATS_URL ? { nats: messaging } : {}),
-  });
+  let fleet: EmbeddedFleet | null = null;
+  // The console's "play the phone" panel, when the simulated network runs in this process.
+  const sandbox =
+    gatewayConfig?.WA_DRIVER === 'simulated' && !process.env.WA_SIM_URL
+      ? { controlUrl: () => fleet?.simulatorUrl ?? null }
+      : undefined;
+  const app = await createApp(
+    config,
+    db.dataSource,
+    logger,
+    {
+      commands: messaging.commands,
+      consumer: messaging.consumer,
+      stream: transport.stream,
+      ...(config.NATS_URL ? { nats: messaging } : {}),
+    },
+    { sandbox },
+  );
   await app.listen({ port: config.PORT, host: config.HOST });
   logger.info({ url: await app.getUrl() }, 'API listening');
-  let fleet: EmbeddedFleet | null = null;
   if (gatewayConfig) {
     fleet = await startEmbeddedFleet({
       gateway: gatewayConfig,
