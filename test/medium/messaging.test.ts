@@ -634,14 +634,21 @@ describe('NATS specifics', () => {
       });
       try {
         const before = [event('s-outage'), event('s-outage'), event('s-outage')];
-        for (const e of before) publisher.publish(e);
+        publisher.publish(before[0]!);
+        publisher.publish(before[1]!);
+        // What a driver waits on before acknowledging an inbound message: durable, not queued.
+        let durable = false;
+        const durably = publisher.publishDurably(before[2]!).then(() => (durable = true));
         await sleep(300);
+        expect(durable).toBe(false);
         expect(publisher.pending).toBe(3);
         expect(publisher.backlogged).toBe(true);
         await expect(publisher.flush(100)).rejects.toThrow(/timed out/);
 
         await startServer();
         await publisher.flush(8_000);
+        await durably;
+        expect(durable).toBe(true);
         expect(publisher.pending).toBe(0);
         expect(publisher.backlogged).toBe(false);
 
