@@ -35,5 +35,7 @@ export default {
       globalTeardown: '<rootDir>/test/medium/global-teardown.ts',
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'] },
+    // Deployment artefacts: Dockerfiles linted, manifests rendered and schema-checked, rules parsed.
+    { ...common, displayName: 'deploy', testMatch: ['<rootDir>/test/deploy/**/*.test.ts'] },
   ],
 };

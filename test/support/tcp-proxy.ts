@@ -4,6 +4,8 @@ export interface TcpProxy {
   port: number;
   /** Stops carrying bytes either way without closing anything: a silently dead network path. */
   freeze(): void;
+  /** Stops carrying what clients send (the uplink) only; what the target sends still arrives. */
+  freezeUpstream(): void;
   /** Carries on, delivering what was held back. */
   thaw(): void;
   close(): Promise<void>;
@@ -12,11 +14,12 @@ export interface TcpProxy {
 /** A TCP proxy on 127.0.0.1 to `target`, that a test can freeze (half-open connections). */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let frozen = false;
+  let upstreamFrozen = false;
   const held: (() => void)[] = [];
   const sockets = new Set<Socket>();
-  const carry = (from: Socket, to: Socket): void => {
+  const carry = (from: Socket, to: Socket, upstream: boolean): void => {
     from.on('data', (chunk: Buffer) => {
-      if (frozen) held.push(() => to.write(chunk));
+      if (frozen || (upstream && upstreamFrozen)) held.push(() => to.write(chunk));
       else to.write(chunk);
     });
     from.on('close', () => to.destroy());
@@ -28,8 +31,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
     }
-    carry(client, upstream);
-    carry(upstream, client);
+    carry(client, upstream, true);
+    carry(upstream, client, false);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -37,8 +40,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     freeze: () => {
       frozen = true;
     },
+    freezeUpstream: () => {
+      upstreamFrozen = true;
+    },
     thaw: () => {
       frozen = false;
+      upstreamFrozen = false;
       for (const deliver of held.splice(0)) deliver();
     },
     close: async () => {

@@ -18,6 +18,8 @@ import {
   NATS_HEALTH,
   type NatsHealth,
 } from './messaging/messaging.tokens.js';
+import { MeteredCommandClient, MeteredEventConsumer } from './ops/metered-messaging.js';
+import { MetricsService } from './ops/metrics.service.js';
 import { OpsModule } from './ops/ops.module.js';
 import { SessionsModule } from './sessions/sessions.module.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -36,8 +38,19 @@ class CoreModule {
       providers: [
         { provide: ApiConfig, useValue: config },
         { provide: DataSource, useValue: dataSource },
-        { provide: COMMAND_CLIENT, useValue: messaging.commands },
-        { provide: EVENT_CONSUMER, useValue: messaging.consumer },
+        // Timed (command_duration_seconds) and lag-measured (event_consumer_lag_seconds).
+        {
+          provide: COMMAND_CLIENT,
+          useFactory: (metrics: MetricsService) =>
+            new MeteredCommandClient(messaging.commands, metrics),
+          inject: [MetricsService],
+        },
+        {
+          provide: EVENT_CONSUMER,
+          useFactory: (metrics: MetricsService) =>
+            new MeteredEventConsumer(messaging.consumer, metrics),
+          inject: [MetricsService],
+        },
         { provide: NATS_HEALTH, useValue: messaging.nats ?? null },
         { provide: EVENT_STREAM, useValue: messaging.stream },
       ],

@@ -13,6 +13,7 @@ import { clientErrorHandler } from './common/client-error.handler.js';
 import { rewriteCustomMethods } from './common/custom-methods.js';
 import { PinoNestLogger } from './common/pino-nest-logger.js';
 import { toErrorResponse } from './common/to-error-response.js';
+import { RequestContextInterceptor } from './common/request-context.interceptor.js';
 import { deferBodyErrors } from './common/validation.pipe.js';
 import type { ApiConfig } from './config/api-config.js';
 import { MetricsService } from './ops/metrics.service.js';
@@ -47,7 +48,7 @@ export async function createApp(
     clientErrorHandler,
     // Correlation id: the caller's X-Request-Id when it is sane, else a fresh UUID (cheaper than a ULID).
     genReqId: (req: IncomingMessage) => {
-      const header = req.headers['x-request-id'];
+      const header = req.headers['x-request-id'] ?? req.headers['wagw-request-id'];
       return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
@@ -66,6 +67,8 @@ export async function createApp(
     // Fastify's own JSON parser only: JSON in and out, anything else is a 400.
     { logger: new PinoNestLogger(logger), bufferLogs: false, bodyParser: false },
   );
+  // The request id travels with the commands a request sends, to the gateway's logs.
+  app.useGlobalInterceptors(new RequestContextInterceptor());
   app.setGlobalPrefix(API_PREFIX.slice(1, -1), {
     exclude: [
       { path: 'healthz', method: RequestMethod.GET },
@@ -97,6 +100,7 @@ export async function createApp(
       { method: request.method, route, status_code: String(reply.statusCode) },
       reply.elapsedTime / 1000,
     );
+    if (reply.statusCode === 429) metrics.rateLimited.inc({ route });
     request.log.info(
       {
         method: request.method,

@@ -5,13 +5,12 @@ import {
   authStateKeys,
   createGatewayRuntime,
   describeGatewayConfig,
+  GATEWAY_SHUTDOWN_TIMEOUT_MS,
   loadGatewayConfig,
   OpsServer,
 } from '@wagw/gateway';
 import { createNatsMessaging } from '@wagw/messaging';
 import { createDataSource } from '@wagw/persistence';
-
-const SHUTDOWN_TIMEOUT_MS = 20_000;
 
 /** `npm run start:gateway`: one gateway worker of the distributed fleet (Postgres + NATS). */
 async function main(): Promise<void> {
@@ -47,22 +46,33 @@ async function main(): Promise<void> {
     authStateKeys: keys,
     logger,
   });
-  const ops = new OpsServer(runtime.metrics.registry, [
-    { name: 'database', check: async () => (await dataSource.query('SELECT 1')) !== undefined },
-    { name: 'leases', check: () => Promise.resolve(runtime.worker.ready) },
-    // NATS down or too slow: events pile up, and the worker takes no new session meanwhile.
-    { name: 'events', check: () => Promise.resolve(!messaging.publisher.backlogged) },
-  ]);
+  const ops = new OpsServer(
+    runtime.metrics.registry,
+    [
+      { name: 'database', check: async () => (await dataSource.query('SELECT 1')) !== undefined },
+      { name: 'leases', check: () => Promise.resolve(runtime.worker.ready) },
+      // NATS down or too slow: events pile up, and the worker takes no new session meanwhile.
+      { name: 'events', check: () => Promise.resolve(!messaging.publisher.backlogged) },
+      // A draining worker (preStop, SIGTERM, an admin's drain) takes no session: not ready.
+      { name: 'draining', check: () => Promise.resolve(!runtime.worker.isDraining) },
+    ],
+    { drain: async () => ({ released: await runtime.worker.drain() }) },
+  );
   await runtime.worker.start();
   const port = await ops.listen(config.GATEWAY_OPS_PORT);
   logger.info({ gatewayId: config.GATEWAY_ID, opsPort: port }, 'gateway ready');
 
-  onShutdownSignal(logger, SHUTDOWN_TIMEOUT_MS, 'draining: handing sessions to peers', async () => {
-    await runtime.worker.stop();
-    await messaging.close();
-    await ops.close();
-    await dataSource.destroy();
-  });
+  onShutdownSignal(
+    logger,
+    GATEWAY_SHUTDOWN_TIMEOUT_MS,
+    'draining: handing sessions to peers',
+    async () => {
+      await runtime.worker.stop();
+      await messaging.close();
+      await ops.close();
+      await dataSource.destroy();
+    },
+  );
 }
 
 main().catch((error: unknown) => {

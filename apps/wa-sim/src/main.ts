@@ -11,12 +11,21 @@ async function main(): Promise<void> {
     port: config.port,
     host: config.host,
     qrTtlMs: config.qrTtlMs,
+    qrFirstTtlMs: config.qrFirstTtlMs,
+    qrMaxRefs: config.qrMaxRefs,
     pairingCodeTtlMs: config.pairingCodeTtlMs,
+    dataDir: config.dataDir,
+    rootPrivateKey: config.rootPrivateKey,
     logger,
   });
   logger.info(
-    { url: sim.url, controlUrl: sim.controlUrl },
-    `wa-sim ready: ${sim.url}, control API ${sim.controlUrl}/sim/v1`,
+    {
+      url: sim.url,
+      webUrl: sim.webUrl,
+      controlUrl: sim.controlUrl,
+      rootPublicKey: sim.rootPublicKey,
+    },
+    `wa-sim ready: ${sim.url} (wa-sim/1), ${sim.webUrl} (WhatsApp Web), control API ${sim.controlUrl}/sim/v1`,
   );
 
   let stopping = false;

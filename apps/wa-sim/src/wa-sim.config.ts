@@ -2,7 +2,15 @@ export interface WaSimConfig {
   port: number;
   host: string;
   qrTtlMs: number | undefined;
+  /** WhatsApp Web: the first QR ref's lifetime (later refs: qrTtlMs). */
+  qrFirstTtlMs: number | undefined;
+  /** Unscanned QR refs per pairing connection (wa-sim/1 and WhatsApp Web). */
+  qrMaxRefs: number | undefined;
   pairingCodeTtlMs: number | undefined;
+  /** Where the WhatsApp Web root key is generated and kept. */
+  dataDir: string;
+  /** WhatsApp Web root private key, base64 (32 bytes); wins over the one in dataDir. */
+  rootPrivateKey: string | undefined;
   logLevel: string;
 }
 
@@ -16,11 +24,16 @@ export function loadWaSimConfig(env: Record<string, string | undefined>): WaSimC
   }
   const host = env['WA_SIM_HOST'] ?? '127.0.0.1';
   if (host.trim() === '') throw new Error('WA_SIM_HOST must not be empty');
+  const dataDir = env['WA_SIM_DATA_DIR'] || './data/wa-sim';
   return {
     port: integer(env, 'WA_SIM_PORT', 0, 65_535) ?? 8090,
     host,
     qrTtlMs: integer(env, 'WA_SIM_QR_TTL_MS', 1, 3_600_000),
+    qrFirstTtlMs: integer(env, 'WA_SIM_QR_FIRST_TTL_MS', 1, 3_600_000),
+    qrMaxRefs: integer(env, 'WA_SIM_QR_REFS', 1, 100),
     pairingCodeTtlMs: integer(env, 'WA_SIM_PAIRING_CODE_TTL_MS', 1, 3_600_000),
+    dataDir,
+    rootPrivateKey: rootKey(env),
     logLevel,
   };
 }
@@ -38,4 +51,14 @@ function integer(
     throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   }
   return value;
+}
+
+function rootKey(env: Record<string, string | undefined>): string | undefined {
+  const raw = env['WA_SIM_ROOT_KEY'];
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(raw) || Buffer.from(raw, 'base64').length !== 32) {
+    // Never echo the value: it is a private key.
+    throw new Error('WA_SIM_ROOT_KEY must be a 32-byte Curve25519 private key in base64');
+  }
+  return raw;
 }

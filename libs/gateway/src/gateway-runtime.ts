@@ -1,5 +1,6 @@
 import type { CommandServer, EventPublisher } from '@wagw/messaging';
 import { SimulatedConnectionFactory, type WaConnectionFactory } from '@wagw/whatsapp';
+import { BaileysConnectionFactory, sandboxEndpoints, sandboxTrust } from '@wagw/whatsapp-baileys';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AuthStateCipher } from './auth-state/auth-state.cipher.js';
@@ -7,6 +8,8 @@ import { PostgresAuthStore } from './auth-state/postgres-auth.store.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { LeaseRepository } from './leases/lease.repository.js';
 import { GatewayMetrics } from './ops/gateway-metrics.js';
+import { MeteredConnectionFactory } from './ops/metered-connection.factory.js';
+import { meteredEventPublisher } from './ops/metered-event.publisher.js';
 import { GatewayWorker } from './worker/gateway-worker.js';
 
 export interface GatewayRuntimeDeps {
@@ -17,7 +20,7 @@ export interface GatewayRuntimeDeps {
   /** 32-byte keys for auth state at rest, the current one first. */
   authStateKeys: readonly Buffer[];
   logger: Logger;
-  /** Defaults to the driver named by WA_DRIVER. */
+  /** Defaults to the driver chosen by WA_DRIVER and WA_NETWORK. */
   connections?: WaConnectionFactory;
   /** Default process metrics are registered once per process (the embedded API has its own). */
   defaultMetrics?: boolean;
@@ -29,12 +32,26 @@ export interface GatewayRuntime {
   connections: WaConnectionFactory;
 }
 
-export function createConnectionFactory(config: GatewayConfig): WaConnectionFactory {
+/**
+ * The one place a WhatsApp driver is chosen: Baileys on the real network, or on the sandbox
+ * (wa-sim) trusting the root key it publishes. `whatsapp` never touches Baileys' trust.
+ */
+export function createConnectionFactory(
+  config: GatewayConfig,
+  logger: Logger,
+): WaConnectionFactory {
+  const sandbox = sandboxEndpoints(config.WA_SIM_URL);
   switch (config.WA_DRIVER) {
     case 'simulated':
-      return new SimulatedConnectionFactory(config.WA_SIM_URL);
-    default:
-      throw new Error(`unknown WA_DRIVER ${config.WA_DRIVER}`);
+      return new SimulatedConnectionFactory(sandbox.webSocketUrl.replace(/\/chat$/, ''));
+    case 'baileys':
+      return config.WA_NETWORK === 'sandbox'
+        ? new BaileysConnectionFactory({
+            logger,
+            waWebSocketUrl: sandbox.webSocketUrl,
+            prepare: sandboxTrust(sandbox.rootKeyUrl),
+          })
+        : new BaileysConnectionFactory({ logger });
   }
 }
 
@@ -42,7 +59,11 @@ export function createConnectionFactory(config: GatewayConfig): WaConnectionFact
 export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   const metrics = new GatewayMetrics(deps.defaultMetrics ?? true);
   const cipher = new AuthStateCipher(deps.authStateKeys);
-  const connections = deps.connections ?? createConnectionFactory(deps.config);
+  metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
+  const connections = new MeteredConnectionFactory(
+    deps.connections ?? createConnectionFactory(deps.config, deps.logger),
+    metrics,
+  );
   const worker = new GatewayWorker(
     {
       gatewayId: deps.config.GATEWAY_ID,
@@ -52,7 +73,7 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
     {
       leases: new LeaseRepository(deps.dataSource),
       connections,
-      publisher: deps.publisher,
+      publisher: meteredEventPublisher(deps.publisher, metrics),
       commands: deps.commands,
       authStoreFor: (sessionId, fence, prefetched) =>
         new PostgresAuthStore(deps.dataSource, cipher, sessionId, fence, prefetched),

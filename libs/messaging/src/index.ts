@@ -2,6 +2,7 @@ export * from './messaging.ports.js';
 export * from './messaging.types.js';
 export { backoffDelay, type BackoffPolicy } from './shared/backoff.policy.js';
 export { abortableSleep } from './shared/abortable-sleep.util.js';
+export { currentRequestId, REQUEST_ID_HEADER, withRequestId } from './shared/request-context.js';
 export {
   nestMessagingLogger,
   silentMessagingLogger,

@@ -3,6 +3,9 @@ import { CHANNEL_JID, ControlInputReader, MAX_TEXT, PHONE_NUMBER } from './contr
 import { WA_SIM_QR_PREFIX } from './protocol.js';
 import { SimError } from './sim.errors.js';
 import type { WaSimNetwork } from './wa-sim.network.js';
+import { WebSimNetwork } from './web/web-sim.network.js';
+import type { WebMessagingService } from './web/messaging/web-messaging.service.js';
+import type { SimDeviceView } from './device.registry.js';
 
 const PHONE = { pattern: PHONE_NUMBER, max: 15, expected: 'digits with country code, no + (7-15)' };
 const CHANNEL = {
@@ -10,8 +13,10 @@ const CHANNEL = {
   expected: 'a channel JID like 120363012345678901@newsletter',
 };
 const QR = {
-  pattern: /^SIM-QR:[A-Za-z0-9_-]{1,64}$/,
-  expected: `a ${WA_SIM_QR_PREFIX}<ref> payload`,
+  pattern:
+    /^(SIM-QR:[A-Za-z0-9_-]{1,64}|https:\/\/wa\.me\/settings\/linked_devices#[A-Za-z0-9@+/=,_-]{1,600})$/,
+  max: 700,
+  expected: `a ${WA_SIM_QR_PREFIX}<ref> payload, or a WhatsApp Web QR (https://wa.me/settings/linked_devices#...)`,
 };
 const PAIRING_CODE = {
   pattern: /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/,
@@ -19,6 +24,7 @@ const PAIRING_CODE = {
   expected: 'like ABCD-EFGH',
 };
 const TEXT = { max: MAX_TEXT };
+const ADDRESSING = { pattern: /^(pn|lid)$/, expected: '"pn" or "lid"' };
 /** Device actions are `POST /sim/v1/devices/<digits>:<action>`. */
 const DEVICE_ACTION = /^([^:]+):(disconnect|logout|ban|unban)$/;
 
@@ -48,7 +54,25 @@ function channelParam(req: FastifyRequest, name: string): string {
  * phones (scan, type a code, send, read, log out) and the network (disconnect, ban), and reports
  * what the network saw. Route segments with a literal `:` are written `::` for fastify.
  */
-export function registerControlApi(app: FastifyInstance, network: WaSimNetwork): void {
+export function registerControlApi(
+  app: FastifyInstance,
+  network: WaSimNetwork,
+  web: WebSimNetwork,
+  messaging: WebMessagingService | null = null,
+): void {
+  /** A WhatsApp Web device as the messaging half sees it: waiting stanzas and follows. */
+  const webView = (phoneNumber: string): SimDeviceView => ({
+    ...web.deviceView(phoneNumber),
+    ...(messaging
+      ? {
+          queued: messaging.unacknowledged(phoneNumber),
+          channels: messaging.channels.channelsOf(phoneNumber),
+        }
+      : {}),
+  });
+  const onWebMessaging = (phoneNumber: string): WebMessagingService | null =>
+    messaging && web.hasDevice(phoneNumber) ? messaging : null;
+
   // An empty body with a JSON content type reads as "no body", so curl -X POST ... with the
   // header but no data works for the body-less actions.
   app.removeContentTypeParser('application/json');
@@ -75,15 +99,36 @@ export function registerControlApi(app: FastifyInstance, network: WaSimNetwork):
     void reply.status(404).send(error.toEnvelope());
   });
 
-  app.get('/sim/v1/healthz', () => ({ status: 'ok', ...network.stats() }));
+  app.get('/sim/v1/healthz', (req) => {
+    // `?gc=true` collects garbage first when the process runs with --expose-gc (benchmarks).
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if ((req.query as Record<string, string>)['gc'] === 'true' && gc) gc();
+    const { rss, heapUsed, external } = process.memoryUsage();
+    return {
+      status: 'ok',
+      ...network.stats(),
+      web: web.stats(),
+      memory: { rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external },
+    };
+  });
 
-  app.get('/sim/v1/connections', () => network.listConnections());
+  app.get('/sim/v1/root-key', () => ({ publicKey: web.rootPublicKey.toString('base64') }));
+
+  app.get('/sim/v1/connections', () => {
+    const sim1 = network.listConnections();
+    return {
+      items: [...sim1.items, ...web.liveConnections()],
+      pairing: [...sim1.pairing, ...web.pairingConnections()],
+      evictions: [...sim1.evictions, ...web.evictionRecords()].sort((a, b) => a.at - b.at),
+    };
+  });
 
   app.post('/sim/v1/qr::scan', (req) => {
     const input = new ControlInputReader(req.body, ['qr', 'phoneNumber']);
     const qr = input.string('qr', QR);
     const phoneNumber = input.string('phoneNumber', PHONE);
     input.done();
+    if (WebSimNetwork.isWebQr(qr)) return web.scanQr(qr, phoneNumber);
     return network.scanQr(qr, phoneNumber);
   });
 
@@ -92,31 +137,51 @@ export function registerControlApi(app: FastifyInstance, network: WaSimNetwork):
     const raw = input.string('code', PAIRING_CODE).toUpperCase().replace('-', '');
     const phoneNumber = input.string('phoneNumber', PHONE);
     input.done();
+    if (web.awaitsPairingCode(phoneNumber)) return web.enterPairingCode(raw, phoneNumber);
     return network.enterPairingCode(`${raw.slice(0, 4)}-${raw.slice(4)}`, phoneNumber);
   });
 
-  app.post('/sim/v1/messages', (req, reply) => {
-    const input = new ControlInputReader(req.body, ['from', 'to', 'text']);
+  app.post('/sim/v1/messages', async (req, reply) => {
+    const input = new ControlInputReader(req.body, ['from', 'to', 'text', 'addressing']);
     const from = input.string('from', PHONE);
     const to = input.string('to', PHONE);
     const text = input.string('text', TEXT);
+    const addressing = input.optionalString('addressing', ADDRESSING, 'pn') as 'pn' | 'lid';
     input.done();
-    return reply.status(201).send(network.injectMessage(from, to, text));
+    const webMessaging = onWebMessaging(to);
+    const sent = webMessaging
+      ? await webMessaging.sendFromPhone(from, to, text, addressing)
+      : network.injectMessage(from, to, text);
+    return reply.status(201).send(sent);
   });
 
-  app.get('/sim/v1/messages/:id', (req) => network.getMessage(params(req)['id'] ?? ''));
+  app.get('/sim/v1/messages/:id', (req) => {
+    const id = params(req)['id'] ?? '';
+    return messaging?.messages.get(id) ?? network.getMessage(id);
+  });
 
   app.post('/sim/v1/channels/:jid/posts', (req, reply) => {
     const jid = channelParam(req, 'jid');
     const input = new ControlInputReader(req.body, ['text']);
     const text = input.string('text', TEXT);
     input.done();
-    return reply.status(201).send(network.postToChannel(jid, text));
+    const post = network.postToChannel(jid, text);
+    const webPost = messaging?.postToChannel(jid, text, post);
+    return reply.status(201).send({
+      ...post,
+      delivered: post.delivered + (webPost?.delivered ?? 0),
+      queued: post.queued + (webPost?.queued ?? 0),
+    });
   });
 
-  app.get('/sim/v1/devices', () => ({ items: network.listDevices() }));
+  app.get('/sim/v1/devices', () => ({
+    items: [...network.listDevices(), ...web.deviceViews().map((d) => webView(d.phoneNumber))],
+  }));
 
-  app.get('/sim/v1/devices/:phoneNumber', (req) => network.getDevice(phoneParam(req)));
+  app.get('/sim/v1/devices/:phoneNumber', (req) => {
+    const phoneNumber = phoneParam(req);
+    return web.hasDevice(phoneNumber) ? webView(phoneNumber) : network.getDevice(phoneNumber);
+  });
 
   app.post('/sim/v1/devices/:target', (req) => {
     const match = DEVICE_ACTION.exec(params(req)['target'] ?? '');
@@ -131,28 +196,42 @@ export function registerControlApi(app: FastifyInstance, network: WaSimNetwork):
     const phoneNumber = input.check('phoneNumber', match[1], PHONE);
     const code = input.optionalInt('code', 400, 599, 428);
     input.done();
+    const onWeb = web.hasDevice(phoneNumber);
     switch (match[2]) {
       case 'disconnect':
-        return network.disconnectDevice(phoneNumber, code);
+        return onWeb
+          ? web.disconnectDevice(phoneNumber, code)
+          : network.disconnectDevice(phoneNumber, code);
       case 'logout':
-        return network.logoutDevice(phoneNumber);
-      case 'ban':
-        return network.banDevice(phoneNumber);
+        return onWeb ? web.logoutDevice(phoneNumber) : network.logoutDevice(phoneNumber);
+      case 'ban': {
+        // A number is banned on both protocols: it can neither log in nor link.
+        const webConnected = web.ban(phoneNumber);
+        const result = network.banDevice(phoneNumber);
+        return { ...result, wasConnected: result.wasConnected || webConnected };
+      }
       default:
+        web.unban(phoneNumber);
         return network.unbanDevice(phoneNumber);
     }
   });
 
-  app.get('/sim/v1/devices/:phoneNumber/messages', (req) => ({
-    items: network.receivedMessages(phoneParam(req)),
-  }));
+  app.get('/sim/v1/devices/:phoneNumber/messages', (req) => {
+    const phoneNumber = phoneParam(req);
+    const items = [
+      ...network.receivedMessages(phoneNumber),
+      ...(messaging?.messages.inbox(phoneNumber) ?? []),
+    ];
+    return { items: items.sort((a, b) => a.timestamp - b.timestamp) };
+  });
 
   app.post('/sim/v1/devices/:phoneNumber/messages::read', (req) => {
     const phoneNumber = phoneParam(req);
     const input = new ControlInputReader(req.body, ['ids'], { optional: true });
     const ids = input.optionalStringArray('ids', 1_000);
     input.done();
-    return network.readOnPhone(phoneNumber, ids);
+    const read = network.readOnPhone(phoneNumber, ids).read;
+    return { read: read + (messaging?.readOnPhone(phoneNumber, ids).read ?? 0) };
   });
 
   app.get('/sim/v1/devices/:phoneNumber/presences', (req) => ({
@@ -164,12 +243,22 @@ export function registerControlApi(app: FastifyInstance, network: WaSimNetwork):
     const input = new ControlInputReader(req.body, ['jid']);
     const jid = input.string('jid', CHANNEL);
     input.done();
-    return network.followChannel(phoneNumber, jid);
+    const webMessaging = onWebMessaging(phoneNumber);
+    if (!webMessaging) return network.followChannel(phoneNumber, jid);
+    webMessaging.channels.follow(phoneNumber, jid);
+    return webView(phoneNumber);
   });
 
-  app.delete('/sim/v1/devices/:phoneNumber/channels/:jid', (req) =>
-    network.unfollowChannel(phoneParam(req), channelParam(req, 'jid')),
-  );
+  app.delete('/sim/v1/devices/:phoneNumber/channels/:jid', (req) => {
+    const phoneNumber = phoneParam(req);
+    const jid = channelParam(req, 'jid');
+    const webMessaging = onWebMessaging(phoneNumber);
+    if (!webMessaging) return network.unfollowChannel(phoneNumber, jid);
+    if (!webMessaging.channels.unfollow(phoneNumber, jid)) {
+      throw new SimError('not_found', 'the device does not follow this channel', { jid });
+    }
+    return webView(phoneNumber);
+  });
 }
 
 /** One exhaustive mapping from whatever was thrown to the envelope; unknowns become 500. */

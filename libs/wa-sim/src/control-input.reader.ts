@@ -48,6 +48,11 @@ export class ControlInputReader {
     return this.checkString(field, this.obj[field], rule);
   }
 
+  optionalString(field: string, rule: StringRule, fallback: string): string {
+    if (this.obj[field] === undefined) return fallback;
+    return this.checkString(field, this.obj[field], rule) || fallback;
+  }
+
   optionalInt(field: string, min: number, max: number, fallback: number): number {
     const value = this.obj[field];
     if (value === undefined) return fallback;

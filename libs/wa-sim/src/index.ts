@@ -14,3 +14,19 @@ export type { SimMessageRecord, SimMessageStatus, SimPresenceRecord } from './me
 export type { PairingEntry } from './pairing.registry.js';
 export { PAIRING_CODE_ALPHABET } from './sim-ids.util.js';
 export { SimError, type SimErrorCode } from './sim.errors.js';
+export * from './web/messaging.port.js';
+export * from './client/wa-sim-control.client.js';
+export { WebSimNetwork, disconnectNode, type WebSimNetworkOptions } from './web/web-sim.network.js';
+export { xeddsaVerify } from './web/xeddsa.verify.js';
+export {
+  issueServerIdentity,
+  keyPairFromPrivate,
+  loadRootKey,
+  type WebServerIdentity,
+} from './web/root-key.store.js';
+export {
+  WebMessagingService,
+  type PhoneAddressing,
+  type WebMessageRecord,
+  type WebMessagingOptions,
+} from './web/messaging/web-messaging.service.js';

@@ -5,6 +5,10 @@ import Fastify from 'fastify';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { registerControlApi } from './control-api.routes.js';
 import { WaSimNetwork, type WaSimLogger } from './wa-sim.network.js';
+import type { WebMessagingHandler } from './web/messaging.port.js';
+import { WebMessagingService } from './web/messaging/web-messaging.service.js';
+import { issueServerIdentity, loadRootKey } from './web/root-key.store.js';
+import { WebSimNetwork } from './web/web-sim.network.js';
 
 export interface WaSimOptions {
   /** 0 picks a free port (tests). */
@@ -13,6 +17,17 @@ export interface WaSimOptions {
   host?: string;
   /** Lifetime of each QR ref; default 20 s, as WhatsApp. */
   qrTtlMs?: number;
+  /** WhatsApp Web: lifetime of the first QR ref; default 60 s, as WhatsApp (later ones: qrTtlMs). */
+  qrFirstTtlMs?: number;
+  /**
+   * WhatsApp Web: the root key's Curve25519 private key, base64 (32 bytes). Unset → the key in
+   * `dataDir` (generated there on first start), or a fresh key per process without `dataDir`.
+   */
+  rootPrivateKey?: string;
+  /** Where the generated root key is kept. */
+  dataDir?: string;
+  /** WhatsApp Web: the messaging half; default: `WebMessagingService` (Signal 1:1, channels). */
+  messaging?: WebMessagingHandler;
   /** Unscanned refs before the network closes a pairing connection with 408; default 6, 0 = never. */
   qrMaxRefs?: number;
   /** Lifetime of a pairing code; default 180 s. */
@@ -32,6 +47,12 @@ export interface WaSimOptions {
 export interface WaSimServer {
   /** Where gateway clients connect: `ws://host:port/ws`. */
   readonly url: string;
+  /** Where WhatsApp Web clients (Baileys' `waWebSocketUrl`) connect: `ws://host:port/ws/chat`. */
+  readonly webUrl: string;
+  /** The root public key a WhatsApp Web client must trust (base64, 32 bytes). */
+  readonly rootPublicKey: string;
+  /** The WhatsApp Web side, for callers embedding the sim. */
+  readonly web: WebSimNetwork;
   /** Base of the control API: `http://host:port` (routes under `/sim/v1`). */
   readonly controlUrl: string;
   /** The network itself, for callers embedding the sim in their own process. */
@@ -40,6 +61,8 @@ export interface WaSimServer {
 }
 
 const MAX_FRAME_BYTES = 1024 * 1024;
+/** WhatsApp Web frames carry prekey uploads and media-less messages: a few MB at most. */
+const WEB_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const SHUTDOWN_GRACE_MS = 500;
 const silentLogger: WaSimLogger = {
   info: () => undefined,
@@ -59,9 +82,27 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
   });
   const pingIntervalMs = positive(options.pingIntervalMs, 25_000, 'pingIntervalMs');
   const helloTimeoutMs = positive(options.helloTimeoutMs, 10_000, 'helloTimeoutMs');
+  const root = loadRootKey({ rootPrivateKey: options.rootPrivateKey, dataDir: options.dataDir });
+  const qrMaxRefs = nonNegativeInt(options.qrMaxRefs, 6, 'qrMaxRefs');
+  const messaging =
+    options.messaging ?? new WebMessagingService({ offlineQueueLimit: options.offlineQueueLimit });
+  const web = new WebSimNetwork({
+    identity: issueServerIdentity(root),
+    qrFirstTtlMs: positive(options.qrFirstTtlMs, 60_000, 'qrFirstTtlMs'),
+    qrTtlMs: positive(options.qrTtlMs, 20_000, 'qrTtlMs'),
+    qrRefs: qrMaxRefs === 0 ? 6 : qrMaxRefs,
+    pairTimeoutMs: 15_000,
+    messaging,
+    logger,
+  });
 
   const app = Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES });
-  registerControlApi(app, network);
+  registerControlApi(
+    app,
+    network,
+    web,
+    messaging instanceof WebMessagingService ? messaging : null,
+  );
 
   // `alive` per socket for the heartbeat: one shared interval for all sockets, no per-socket timer.
   const sockets = new Map<WebSocket, { alive: boolean }>();
@@ -101,8 +142,47 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
     ws.on('error', () => undefined);
   };
 
+  const webWss = new WebSocketServer({
+    noServer: true,
+    maxPayload: WEB_MAX_FRAME_BYTES,
+    perMessageDeflate: false,
+  });
+  const webSockets = new Set<WebSocket>();
+  const acceptWeb = (ws: WebSocket, clientId: string): void => {
+    webSockets.add(ws);
+    const conn = web.open(
+      {
+        send: (data) => {
+          if (ws.readyState === WebSocket.OPEN) ws.send(data);
+        },
+        terminate: () => ws.terminate(),
+        close: () => ws.close(),
+      },
+      clientId,
+    );
+    ws.on('message', (data: RawData) => {
+      try {
+        conn.receive(rawToBuffer(data));
+      } catch (err) {
+        logger.warn({ err }, 'wa-sim web: bad frame');
+        conn.end(null);
+      }
+    });
+    ws.on('close', () => {
+      webSockets.delete(ws);
+      conn.socketClosed();
+    });
+    ws.on('error', () => undefined);
+  };
+
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if ((req.url ?? '').split('?')[0] !== '/ws') {
+    const [path, query] = (req.url ?? '').split('?');
+    if (path === '/ws/chat') {
+      const clientId = new URLSearchParams(query ?? '').get('clientId') ?? 'unknown';
+      webWss.handleUpgrade(req, socket, head, (ws) => acceptWeb(ws, clientId.slice(0, 200)));
+      return;
+    }
+    if (path !== '/ws') {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -120,6 +200,7 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
         ws.ping();
       }
       network.sweepSilent(helloTimeoutMs);
+      web.sweepSilent(helloTimeoutMs);
     },
     Math.min(pingIntervalMs, helloTimeoutMs),
   );
@@ -139,16 +220,22 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
   const close = async (): Promise<void> => {
     clearInterval(heartbeat);
     network.shutdown();
+    web.shutdown();
     await waitForSockets(sockets, SHUTDOWN_GRACE_MS);
     for (const ws of sockets.keys()) ws.terminate();
+    for (const ws of webSockets) ws.terminate();
     wss.close();
+    webWss.close();
     await app.close();
   };
 
   return {
     url: `ws://${urlHost}:${port}/ws`,
+    webUrl: `ws://${urlHost}:${port}/ws/chat`,
     controlUrl: `http://${urlHost}:${port}`,
+    rootPublicKey: web.rootPublicKey.toString('base64'),
     network,
+    web,
     close: () => (closing ??= close()),
   };
 }
@@ -167,6 +254,12 @@ function nonNegativeInt(value: number | undefined, fallback: number, name: strin
     throw new RangeError(`${name} must be an integer >= 0`);
   }
   return value;
+}
+
+function rawToBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
 }
 
 function rawToString(data: RawData): string {

@@ -10,6 +10,8 @@ export interface BaileysConnectionFactoryOptions {
   connectTimeoutMs?: number;
   keepAliveIntervalMs?: number;
   logger: Logger;
+  /** Runs before every connect (the sandbox's root-key trust); a rejection fails the connect. */
+  prepare?: () => Promise<void>;
 }
 
 /** The Baileys driver: one `BaileysConnection` per connect. */
@@ -28,6 +30,7 @@ export class BaileysConnectionFactory implements WaConnectionFactory {
       logger: this.options.logger,
       browser: ['WhatsApp Gateway', 'Chrome', '1.0.0'],
       retryCounters: () => this.retryCounters,
+      prepare: this.options.prepare,
     });
   }
 }

@@ -29,6 +29,8 @@ export interface BaileysConnectionSettings {
   browser: [string, string, string];
   /** Baileys' retry bookkeeping, kept outside the socket (shared by the factory's connections). */
   retryCounters: (sessionId: string) => BoundedCacheStore;
+  /** Runs before the socket is made; a rejection fails `connect()` with its message. */
+  prepare?: () => Promise<void>;
 }
 
 /** WhatsApp lets the first QR ref live 60 s and each later one 20 s (Baileys' own timers). */
@@ -76,6 +78,7 @@ export class BaileysConnection implements WaConnection {
   }
 
   async connect(): Promise<void> {
+    await this.settings.prepare?.();
     const baileys = await loadBaileys();
     const auth = await loadBaileysAuthState(this.options.auth, this.log);
     const url = this.settings.waWebSocketUrl ? new URL(this.settings.waWebSocketUrl) : null;

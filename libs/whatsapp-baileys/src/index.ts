@@ -2,3 +2,4 @@ export * from './auth/baileys-auth.state.js';
 export * from './auth/bounded-cache.store.js';
 export * from './baileys.connection.js';
 export * from './baileys-connection.factory.js';
+export * from './sandbox/sandbox-network.js';

@@ -32,9 +32,10 @@ export interface EmbeddedFleet {
 export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise<EmbeddedFleet> {
   const { gateway, logger } = options;
   let sim: WaSimServer | null = null;
-  if (gateway.WA_DRIVER === 'simulated' && options.simulatorPort !== null) {
+  const simulated = gateway.WA_DRIVER === 'simulated' || gateway.WA_NETWORK === 'sandbox';
+  if (simulated && options.simulatorPort !== null) {
     sim = await startWaSim({ port: options.simulatorPort, host: '127.0.0.1' });
-    gateway.WA_SIM_URL = sim.url;
+    gateway.WA_SIM_URL = sim.controlUrl;
     logger.info({ control: sim.controlUrl }, 'simulated WhatsApp network listening');
   }
   const keys = authStateKeys(gateway) ?? [await loadOrCreateEmbeddedAuthStateKey(options.dataDir)];

@@ -42,6 +42,27 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly commandDuration = new Histogram({
+    name: 'command_duration_seconds',
+    help: 'Lifecycle commands sent to the gateways: request to reply, by command and outcome',
+    labelNames: ['command', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly eventConsumerLag = new Histogram({
+    name: 'event_consumer_lag_seconds',
+    help: 'From a gateway event happening (its occurredAt) to this replica folding it',
+    labelNames: ['durable'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly rateLimited = new Counter({
+    name: 'rate_limit_rejections_total',
+    help: 'Requests refused with 429 rate_limited, by route pattern',
+    labelNames: ['route'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -7,7 +7,16 @@ describe('loadGatewayConfig', () => {
     expect(config.GATEWAY_ID).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(config.GATEWAY_CAPACITY).toBe(1000);
     expect(config.LEASE_TTL_MS).toBe(10_000);
+    expect(config.WA_NETWORK).toBe('whatsapp');
     expect(config.WA_DRIVER).toBe('simulated');
+  });
+
+  it('names the network, and takes the sandbox by its base URL', () => {
+    expect(() => loadGatewayConfig({ WA_NETWORK: 'sim' })).toThrow(/WA_NETWORK/);
+    expect(() => loadGatewayConfig({ WA_SIM_URL: 'localhost:8090' })).toThrow(/WA_SIM_URL/);
+    const config = loadGatewayConfig({ WA_NETWORK: 'sandbox', WA_SIM_URL: 'http://sim:8090' });
+    expect(config.WA_NETWORK).toBe('sandbox');
+    expect(config.WA_SIM_URL).toBe('http://sim:8090');
   });
 
   it('rejects ids that would break NATS subjects, and bad keys', () => {

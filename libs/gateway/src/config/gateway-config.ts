@@ -13,6 +13,13 @@ import { parseAuthStateKey } from '../auth-state/auth-state.cipher.js';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 
+/**
+ * Longest a gateway's SIGTERM drain may take before the process exits anyway: every session
+ * handed over, events flushed (at most 5 s), NATS closed. An orchestrator's grace period
+ * (Kubernetes terminationGracePeriodSeconds) must be longer.
+ */
+export const GATEWAY_SHUTDOWN_TIMEOUT_MS = 20_000;
+
 /** A host name made safe for NATS subjects and lease owner ids. */
 export const defaultGatewayId = (): string =>
   hostname()
@@ -76,12 +83,23 @@ export class GatewayConfig extends NatsSettings {
   @Max(10_000_000)
   EVENTS_HIGH_WATER_MARK = 10_000;
 
-  /** `simulated` (the wa-sim network); `baileys` arrives with the Baileys adapter. */
-  @IsIn(['simulated'])
-  WA_DRIVER = 'simulated';
+  /**
+   * `whatsapp`: the real WhatsApp network, Baileys' trust as shipped. `sandbox`: the simulated
+   * network (wa-sim) at WA_SIM_URL, trusting the root key it publishes.
+   */
+  @IsIn(['whatsapp', 'sandbox'])
+  WA_NETWORK: 'whatsapp' | 'sandbox' = 'whatsapp';
 
-  @IsString()
-  WA_SIM_URL = 'ws://127.0.0.1:8090/ws';
+  /**
+   * `baileys`: the real Baileys client (on WA_NETWORK). `simulated`: the retiring `wa-sim/1`
+   * JSON protocol, kept only until every suite runs Baileys against the sandbox.
+   */
+  @IsIn(['baileys', 'simulated'])
+  WA_DRIVER: 'baileys' | 'simulated' = 'simulated';
+
+  /** The sandbox's base URL (only its origin counts); `npm start` embeds one when unset. */
+  @Matches(/^(https?|wss?):\/\/[^/\s]+/, { message: 'WA_SIM_URL must be an http(s) or ws(s) URL' })
+  WA_SIM_URL = 'http://127.0.0.1:8090';
 
   /** 32 bytes, base64: encrypts WhatsApp auth state at rest (one key; see AUTH_STATE_KEYS). */
   @Transform(emptyToUndefined)

@@ -8,9 +8,19 @@ export class GatewayMetrics {
     help: 'Sessions whose lease this worker holds',
     registers: [this.registry],
   });
+  readonly capacity = new Gauge({
+    name: 'gateway_capacity',
+    help: 'Most sessions this worker holds (GATEWAY_CAPACITY)',
+    registers: [this.registry],
+  });
   readonly claims = new Counter({
     name: 'gateway_claims_total',
     help: 'Sessions claimed',
+    registers: [this.registry],
+  });
+  readonly leasesRenewed = new Counter({
+    name: 'gateway_leases_renewed_total',
+    help: 'Leases renewed (one per held session per renewal)',
     registers: [this.registry],
   });
   readonly leasesLost = new Counter({
@@ -28,6 +38,35 @@ export class GatewayMetrics {
   readonly eventsPending = new Gauge({
     name: 'gateway_events_pending',
     help: 'Events not yet durable in the stream',
+    registers: [this.registry],
+  });
+
+  readonly sessionStatus = new Counter({
+    name: 'gateway_session_status_total',
+    help: 'Session status changes this worker reported, by new status',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  readonly disconnects = new Counter({
+    name: 'gateway_wa_disconnects_total',
+    help: 'WhatsApp connections closed, by disconnect code (the reconnect policy acts on the code)',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  readonly messagesSent = new Counter({
+    name: 'gateway_messages_sent_total',
+    help: 'Messages sent through WhatsApp connections, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly messagesReceived = new Counter({
+    name: 'gateway_messages_received_total',
+    help: 'Messages received from WhatsApp connections',
+    registers: [this.registry],
+  });
+  readonly draining = new Gauge({
+    name: 'gateway_draining',
+    help: '1 while this worker drains (hands its sessions over and takes no new one)',
     registers: [this.registry],
   });
 

@@ -7,13 +7,24 @@ export interface ReadinessCheck {
   check(): Promise<boolean>;
 }
 
-/** `/healthz`, `/readyz` and `/metrics` of a process that has no HTTP API of its own. */
+export interface OpsActions {
+  /** `POST /drain`: hand every session over; resolves with what was released. */
+  drain?: () => Promise<unknown>;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
+
+/**
+ * `/healthz`, `/readyz` and `/metrics` of a process that has no HTTP API of its own, and
+ * `POST /drain` (a Kubernetes preStop hook) from the loopback interface only.
+ */
 export class OpsServer {
   private server: Server | null = null;
 
   constructor(
     private readonly registry: Registry,
     private readonly checks: readonly ReadinessCheck[],
+    private readonly actions: OpsActions = {},
   ) {}
 
   async listen(port: number, host = '0.0.0.0'): Promise<number> {
@@ -27,6 +38,24 @@ export class OpsServer {
         res.end(typeof body === 'string' ? body : JSON.stringify(body));
       };
       const path = (req.url ?? '/').split('?')[0];
+      if (req.method === 'POST' && path === '/drain' && this.actions.drain) {
+        if (!LOOPBACK.has(req.socket.remoteAddress ?? ''))
+          return send(403, {
+            error: {
+              code: 'forbidden',
+              message: 'drain is allowed from loopback only',
+              details: {},
+            },
+          });
+        void this.actions.drain().then(
+          (result) => send(200, { status: 'drained', result }),
+          (error: unknown) =>
+            send(500, {
+              error: { code: 'internal', message: `drain failed: ${String(error)}`, details: {} },
+            }),
+        );
+        return;
+      }
       if (req.method !== 'GET')
         return send(404, { error: { code: 'not_found', message: 'route not found', details: {} } });
       if (path === '/healthz') return send(200, { status: 'ok' });

@@ -81,6 +81,11 @@ export class GatewayWorker {
     return this.held.size;
   }
 
+  /** Handing its sessions over (drain, SIGTERM): takes no new session. */
+  get isDraining(): boolean {
+    return this.draining || this.stopped;
+  }
+
   /** Ready: registered, renewing in time, not stopped (the event backlog is checked apart). */
   get ready(): boolean {
     return this.registered && !this.stopped && performance.now() - this.lastRenewOk < this.ttl;
@@ -109,6 +114,7 @@ export class GatewayWorker {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.deps.metrics.draining.set(1);
     clearInterval(this.claimTimer);
     await this.deps.commands.close().catch(() => undefined);
     await this.handOverAll();
@@ -224,6 +230,7 @@ export class GatewayWorker {
       // Also as the backlog drains, when nothing is published to update it.
       this.deps.metrics.eventsPending.set(this.deps.publisher.pending);
       this.lastRenewOk = performance.now();
+      this.deps.metrics.leasesRenewed.inc(rows.length);
       const still = new Map(rows.map((r) => [r.sessionId, r]));
       for (const [sessionId, h] of snapshot) {
         if (this.held.get(sessionId) !== h) continue;
@@ -269,8 +276,10 @@ export class GatewayWorker {
     return runners.length;
   }
 
-  private async drain(): Promise<number> {
+  /** Hands every session to peers and takes no new one (NATS drain command, `POST /drain`). */
+  async drain(): Promise<number> {
     this.draining = true;
+    this.deps.metrics.draining.set(1);
     this.deps.logger.info('draining: handing every session to peers');
     return this.handOverAll();
   }

@@ -1,4 +1,5 @@
-import { ClientNats } from '@nestjs/microservices';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { ClientNats, NatsRecordBuilder } from '@nestjs/microservices';
 import {
   DEFAULT_NATS_PREFIX,
   subjects,
@@ -14,6 +15,7 @@ import {
 import { errorFromReply, isCommandErrorReply } from '../shared/command-error.reply.js';
 import { commandSubject } from '../shared/command-routing.util.js';
 import { describeError } from '../shared/messaging.logger.js';
+import { currentRequestId, REQUEST_ID_HEADER } from '../shared/request-context.js';
 import { natsConnectionOptions, type NatsEndpoint } from './nats-connection.options.js';
 
 export interface NatsCommandClientOptions extends NatsEndpoint {
@@ -60,8 +62,16 @@ export class NatsCommandClient implements CommandClient {
     }
     try {
       // A handler returning nothing completes the stream without a value: that's a reply too.
+      // The HTTP request's correlation id travels as a header; the payload stays the contract's.
+      const requestId = currentRequestId();
+      let packet: unknown = payload;
+      if (requestId !== undefined) {
+        const headers = natsHeaders();
+        headers.set(REQUEST_ID_HEADER, requestId);
+        packet = new NatsRecordBuilder(payload).setHeaders(headers).build();
+      }
       const reply = await lastValueFrom(
-        this.proxy.send<Res, Req>(subject, payload).pipe(timeout(options.timeoutMs)),
+        this.proxy.send<Res, unknown>(subject, packet).pipe(timeout(options.timeoutMs)),
         { defaultValue: undefined },
       );
       return reply as Res;

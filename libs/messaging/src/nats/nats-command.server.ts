@@ -1,5 +1,5 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
-import { ServerNats, type MessageHandler } from '@nestjs/microservices';
+import { ServerNats, type MessageHandler, type NatsContext } from '@nestjs/microservices';
 import {
   DEFAULT_NATS_PREFIX,
   FLEET_QUEUE_GROUP,
@@ -12,6 +12,7 @@ import type { CommandRegistration, CommandServer } from '../messaging.ports.js';
 import { commandSubject } from '../shared/command-routing.util.js';
 import { dispatchCommand } from '../shared/command.dispatcher.js';
 import { InFlightTracker } from '../shared/in-flight.tracker.js';
+import { REQUEST_ID_HEADER, withRequestId } from '../shared/request-context.js';
 import {
   describeError,
   nestMessagingLogger,
@@ -147,8 +148,12 @@ export class NatsCommandServer extends ServerNats implements CommandServer {
   }
 
   private toNestHandler(registration: CommandRegistration): MessageHandler {
-    return async (data: unknown): Promise<Observable<unknown>> => {
-      const result = await this.inFlight.run(() => dispatchCommand(registration, data, this.log));
+    return async (data: unknown, context?: NatsContext): Promise<Observable<unknown>> => {
+      const headers = context?.getHeaders() as { get(name: string): string } | undefined;
+      const requestId = headers?.get(REQUEST_ID_HEADER) || undefined;
+      const result = await this.inFlight.run(() =>
+        withRequestId(requestId, () => dispatchCommand(registration, data, this.log)),
+      );
       // The error travels as the packet's `err` (Nest's catchError path), tagged so the client
       // can tell a refusal from transport trouble. Throwing instead would skip the reply.
       return result.ok ? of(result.reply) : throwError(() => result.error);

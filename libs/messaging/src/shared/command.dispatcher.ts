@@ -1,6 +1,7 @@
 import type { CommandRegistration } from '../messaging.ports.js';
 import { commandErrorReply, type CommandErrorReply } from './command-error.reply.js';
 import { describeError, type MessagingLogger } from './messaging.logger.js';
+import { currentRequestId } from './request-context.js';
 
 export type DispatchResult = { ok: true; reply: unknown } | { ok: false; error: CommandErrorReply };
 
@@ -15,6 +16,9 @@ export async function dispatchCommand(
   logger: MessagingLogger,
 ): Promise<DispatchResult> {
   const { command, handler } = registration;
+  // A command sent while serving an HTTP request: log its correlation id on this side too.
+  const requestId = currentRequestId();
+  if (requestId !== undefined) logger.info({ command: command.pattern, requestId }, 'command');
   let parsed: unknown;
   try {
     parsed = command.parse(payload);

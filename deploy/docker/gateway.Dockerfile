@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# A gateway worker (one WhatsApp session fleet member; GATEWAY_ID must be unique per container). Build from the repository root:
+#   docker build -f deploy/docker/gateway.Dockerfile -t wagw-gateway .
+ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+
+# --- build: every workspace compiled, development dependencies pruned, runtime files packed ---
+FROM ${NODE_IMAGE} AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.base.json tsconfig.build.json ./
+COPY libs ./libs
+COPY apps ./apps
+COPY deploy/docker/pack.sh /usr/local/bin/wagw-pack
+RUN npm ci --no-audit --no-fund --loglevel=warn \
+ && npm run build \
+ && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
+ && wagw-pack /out
+
+# --- runtime: compiled code and production dependencies only, run as the unprivileged node user ---
+FROM ${NODE_IMAGE} AS runtime
+ENV NODE_ENV=production GATEWAY_OPS_PORT=9090
+WORKDIR /app
+COPY --from=build /out /app
+USER node
+EXPOSE 9090
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.GATEWAY_OPS_PORT||9090)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+CMD ["node", "apps/gateway/dist/main.js"]

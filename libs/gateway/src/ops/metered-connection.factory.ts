@@ -1,0 +1,57 @@
+import type {
+  WaConnection,
+  WaConnectionFactory,
+  WaConnectionOptions,
+  WaSendResult,
+} from '@wagw/whatsapp';
+import type { GatewayMetrics } from './gateway-metrics.js';
+
+/**
+ * Counts what passes through the WhatsApp port, whatever the driver: disconnects by code (what
+ * the reconnect policy acts on), messages sent (by outcome) and received. The connection and
+ * the session runner are unchanged: this wraps the listener and `sendText`.
+ */
+export class MeteredConnectionFactory implements WaConnectionFactory {
+  constructor(
+    private readonly inner: WaConnectionFactory,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  get driver(): string {
+    return this.inner.driver;
+  }
+
+  create(options: WaConnectionOptions): WaConnection {
+    const { metrics } = this;
+    const listener = options.listener;
+    const connection = this.inner.create({
+      ...options,
+      listener: {
+        onQr: (qr) => listener.onQr(qr),
+        onOpen: (identity) => listener.onOpen(identity),
+        onClose: (reason) => {
+          metrics.disconnects.inc({ code: String(reason.code) });
+          listener.onClose(reason);
+        },
+        onMessage: (message) => {
+          if (!message.fromMe) metrics.messagesReceived.inc();
+          listener.onMessage(message);
+        },
+        onReceipt: (receipt) => listener.onReceipt(receipt),
+        onChannelMessage: (message) => listener.onChannelMessage(message),
+      },
+    });
+    const sendText = connection.sendText.bind(connection);
+    connection.sendText = async (to: string, text: string): Promise<WaSendResult> => {
+      try {
+        const result = await sendText(to, text);
+        metrics.messagesSent.inc({ outcome: 'sent' });
+        return result;
+      } catch (error) {
+        metrics.messagesSent.inc({ outcome: 'failed' });
+        throw error;
+      }
+    };
+    return connection;
+  }
+}

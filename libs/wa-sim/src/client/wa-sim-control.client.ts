@@ -1,0 +1,193 @@
+import type { SimDeviceView } from '../device.registry.js';
+import type { SimMessageRecord, SimPresenceRecord } from '../message.store.js';
+import type { PairingEntry } from '../pairing.registry.js';
+import type { SimEviction, SimLinkResult, SimLiveConnection } from '../wa-sim.network.js';
+
+export interface WaSimConnections {
+  items: SimLiveConnection[];
+  pairing: PairingEntry[];
+  evictions: SimEviction[];
+}
+
+export interface WaSimHealth {
+  status: 'ok';
+  /** wa-sim/1 counts. */
+  devices: number;
+  connections: number;
+  linked: number;
+  pairing: number;
+  /** WhatsApp Web counts: sockets, logged-in devices, linked devices, pairing sockets. */
+  web: { connections: number; linked: number; devices: number; pairing: number };
+  memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
+}
+
+export interface WaSimErrorEnvelope {
+  error: { code: string; message: string; details: Record<string, unknown> };
+}
+
+/** A non-2xx answer of the control API, with its envelope. */
+export class WaSimControlError extends Error {
+  constructor(
+    readonly status: number,
+    readonly envelope: WaSimErrorEnvelope | null,
+    method: string,
+    path: string,
+  ) {
+    super(
+      `${method} ${path} → ${status} ${envelope?.error.code ?? ''} ${envelope?.error.message ?? ''}`.trim(),
+    );
+    this.name = 'WaSimControlError';
+  }
+
+  get code(): string | undefined {
+    return this.envelope?.error.code;
+  }
+}
+
+/**
+ * The one typed client of the sim's control API (`/sim/v1`), for tests, benchmarks and tools.
+ * Every method is one route; see libs/wa-sim/README.md.
+ */
+export class WaSimControlClient {
+  private readonly base: string;
+
+  /** `controlUrl`: `http://host:port` (what `startWaSim` returns as `controlUrl`). */
+  constructor(controlUrl: string) {
+    this.base = controlUrl.replace(/\/+$/, '');
+  }
+
+  /** `gc`: collect garbage first (only when the sim runs with `--expose-gc`). */
+  healthz(options: { gc?: boolean } = {}): Promise<WaSimHealth> {
+    return this.request('GET', `/sim/v1/healthz${options.gc ? '?gc=true' : ''}`);
+  }
+
+  /** The root public key WhatsApp Web clients must trust (base64, 32 bytes). */
+  rootKey(): Promise<{ publicKey: string }> {
+    return this.request('GET', '/sim/v1/root-key');
+  }
+
+  connections(): Promise<WaSimConnections> {
+    return this.request('GET', '/sim/v1/connections');
+  }
+
+  /** The phone scans a QR: `SIM-QR:...` (wa-sim/1) or `https://wa.me/settings/linked_devices#...`. */
+  scanQr(qr: string, phoneNumber: string): Promise<SimLinkResult> {
+    return this.request('POST', '/sim/v1/qr:scan', { qr, phoneNumber });
+  }
+
+  enterPairingCode(code: string, phoneNumber: string): Promise<SimLinkResult> {
+    return this.request('POST', '/sim/v1/pairing-codes:enter', { code, phoneNumber });
+  }
+
+  /** A phone sends a text to a linked device (a WhatsApp Web one: `pn` or `lid` addressed). */
+  sendMessage(
+    from: string,
+    to: string,
+    text: string,
+    addressing?: 'pn' | 'lid',
+  ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
+    return this.request('POST', '/sim/v1/messages', { from, to, text, addressing });
+  }
+
+  message(id: string): Promise<SimMessageRecord> {
+    return this.request('GET', `/sim/v1/messages/${encodeURIComponent(id)}`);
+  }
+
+  postToChannel(
+    jid: string,
+    text: string,
+  ): Promise<{ id: string; timestamp: number; delivered: number; queued: number }> {
+    return this.request('POST', `/sim/v1/channels/${encodeURIComponent(jid)}/posts`, { text });
+  }
+
+  async devices(): Promise<SimDeviceView[]> {
+    return (await this.request<{ items: SimDeviceView[] }>('GET', '/sim/v1/devices')).items;
+  }
+
+  device(phoneNumber: string): Promise<SimDeviceView> {
+    return this.request('GET', `/sim/v1/devices/${phoneNumber}`);
+  }
+
+  /** Ends the device's live connection as WhatsApp does for `code` (default 428). */
+  disconnect(
+    phoneNumber: string,
+    code?: number,
+  ): Promise<{ phoneNumber: string; clientId: string; code: number }> {
+    return this.request(
+      'POST',
+      `/sim/v1/devices/${phoneNumber}:disconnect`,
+      code === undefined ? undefined : { code },
+    );
+  }
+
+  logout(
+    phoneNumber: string,
+  ): Promise<{ phoneNumber: string; loggedOut: true; wasConnected: boolean }> {
+    return this.request('POST', `/sim/v1/devices/${phoneNumber}:logout`);
+  }
+
+  ban(phoneNumber: string): Promise<{ phoneNumber: string; banned: true; wasConnected: boolean }> {
+    return this.request('POST', `/sim/v1/devices/${phoneNumber}:ban`);
+  }
+
+  unban(phoneNumber: string): Promise<{ phoneNumber: string; banned: false }> {
+    return this.request('POST', `/sim/v1/devices/${phoneNumber}:unban`);
+  }
+
+  /** What the phone of `phoneNumber` received from its linked device. */
+  async receivedMessages(phoneNumber: string): Promise<SimMessageRecord[]> {
+    return (
+      await this.request<{ items: SimMessageRecord[] }>(
+        'GET',
+        `/sim/v1/devices/${phoneNumber}/messages`,
+      )
+    ).items;
+  }
+
+  readMessages(phoneNumber: string, ids?: string[]): Promise<{ read: number }> {
+    return this.request(
+      'POST',
+      `/sim/v1/devices/${phoneNumber}/messages:read`,
+      ids === undefined ? undefined : { ids },
+    );
+  }
+
+  async presences(phoneNumber: string): Promise<SimPresenceRecord[]> {
+    return (
+      await this.request<{ items: SimPresenceRecord[] }>(
+        'GET',
+        `/sim/v1/devices/${phoneNumber}/presences`,
+      )
+    ).items;
+  }
+
+  followChannel(phoneNumber: string, jid: string): Promise<SimDeviceView> {
+    return this.request('POST', `/sim/v1/devices/${phoneNumber}/channels`, { jid });
+  }
+
+  unfollowChannel(phoneNumber: string, jid: string): Promise<SimDeviceView> {
+    return this.request(
+      'DELETE',
+      `/sim/v1/devices/${phoneNumber}/channels/${encodeURIComponent(jid)}`,
+    );
+  }
+
+  /** Any route, for what the typed methods do not cover yet. */
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const parsed: unknown = text === '' ? undefined : JSON.parse(text);
+    if (!res.ok)
+      throw new WaSimControlError(
+        res.status,
+        (parsed as WaSimErrorEnvelope | undefined) ?? null,
+        method,
+        path,
+      );
+    return parsed as T;
+  }
+}

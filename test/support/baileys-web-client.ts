@@ -1,0 +1,179 @@
+import type { WaSimControlClient } from '@wagw/wa-sim';
+import {
+  BufferJSON,
+  initAuthCreds,
+  makeWASocket,
+  type AuthenticationCreds,
+  type BaileysEventMap,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type SignalKeyStore,
+  type WASocket,
+} from '@whiskeysockets/baileys';
+import { pino } from 'pino';
+
+type KeyType = keyof SignalDataTypeMap;
+
+/** A companion's auth state in memory, as `useMultiFileAuthState` keeps it on disk. */
+export class WebClientAuth {
+  constructor(
+    readonly creds: AuthenticationCreds = initAuthCreds(),
+    private readonly data = new Map<string, unknown>(),
+  ) {}
+
+  readonly keys: SignalKeyStore = {
+    get: <T extends KeyType>(type: T, ids: string[]) => {
+      const found: { [id: string]: SignalDataTypeMap[T] } = {};
+      for (const id of ids) {
+        const value = this.data.get(`${type}/${id}`);
+        if (value !== undefined) found[id] = value as SignalDataTypeMap[T];
+      }
+      return found;
+    },
+    set: (set: SignalDataSet) => {
+      for (const type of Object.keys(set) as KeyType[]) {
+        for (const [id, value] of Object.entries(set[type] ?? {})) {
+          if (value === null || value === undefined) this.data.delete(`${type}/${id}`);
+          else this.data.set(`${type}/${id}`, value);
+        }
+      }
+    },
+  };
+
+  /** A copy as a crash would leave it: whatever was written after this is lost. */
+  snapshot(): WebClientAuth {
+    const copy = <T>(value: T): T =>
+      JSON.parse(JSON.stringify(value, BufferJSON.replacer), BufferJSON.reviver) as T;
+    return new WebClientAuth(copy(this.creds), new Map(copy([...this.data])));
+  }
+}
+
+export interface WebClientOptions {
+  /** The sim's `webUrl`, or a proxy in front of it. */
+  url: string;
+  auth: WebClientAuth;
+}
+
+type Listener = (event: keyof BaileysEventMap, data: unknown) => void;
+
+/**
+ * The real Baileys 7 client pointed at the sim, with the message events it emits recorded so a
+ * test can wait for one (`next`) or look back (`seen`); the auth state can be snapshotted, to
+ * restart as after a crash. (`baileys-sim.client.ts` is the harness for connection-level tests;
+ * trust the sim's root key first, with its `trustSim`.)
+ */
+export class WebClient {
+  readonly sock: WASocket;
+  private readonly events: { event: keyof BaileysEventMap; data: unknown }[] = [];
+  private readonly waiters = new Set<Listener>();
+
+  constructor(readonly options: WebClientOptions) {
+    const { auth } = options;
+    this.sock = makeWASocket({
+      waWebSocketUrl: options.url,
+      auth: { creds: auth.creds, keys: auth.keys },
+      logger: pino({ level: 'silent' }),
+      connectTimeoutMs: 10_000,
+      defaultQueryTimeoutMs: 10_000,
+      markOnlineOnConnect: false,
+      shouldSyncHistoryMessage: () => false,
+      fireInitQueries: false,
+    });
+    this.sock.ev.on('creds.update', (update) => Object.assign(auth.creds, update));
+    for (const event of ['connection.update', 'messages.upsert', 'messages.update'] as const) {
+      this.sock.ev.on(event, (data) => {
+        this.events.push({ event, data });
+        for (const waiter of this.waiters) waiter(event, data);
+      });
+    }
+  }
+
+  seen<E extends keyof BaileysEventMap>(event: E): BaileysEventMap[E][] {
+    return this.events.filter((e) => e.event === event).map((e) => e.data as BaileysEventMap[E]);
+  }
+
+  /** The first event (already seen or still to come) that `match` accepts. */
+  next<E extends keyof BaileysEventMap, R>(
+    event: E,
+    match: (data: BaileysEventMap[E]) => R | undefined,
+    timeoutMs = 15_000,
+  ): Promise<R> {
+    for (const data of this.seen(event)) {
+      const hit = match(data);
+      if (hit !== undefined) return Promise.resolve(hit);
+    }
+    return new Promise<R>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`no matching ${event} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      // A wait that lost a race must not keep the test process alive.
+      timer.unref();
+      const waiter: Listener = (e, data) => {
+        if (e !== event) return;
+        let hit: R | undefined;
+        try {
+          hit = match(data as BaileysEventMap[E]);
+        } catch (err) {
+          clearTimeout(timer);
+          this.waiters.delete(waiter);
+          reject(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        if (hit === undefined) return;
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(hit);
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Resolves when the connection is open; rejects if it closes first. */
+  opened(): Promise<void> {
+    return this.next('connection.update', (u) => {
+      if (u.connection === 'open') return true;
+      if (u.connection === 'close') throw new Error(`closed: ${String(u.lastDisconnect?.error)}`);
+      return undefined;
+    }).then(() => undefined);
+  }
+
+  /** The status code the connection closed with. */
+  closed(): Promise<number | undefined> {
+    return this.next('connection.update', (u) =>
+      u.connection === 'close'
+        ? {
+            code: (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)
+              ?.output?.statusCode,
+          }
+        : undefined,
+    ).then((c) => c.code);
+  }
+
+  async end(): Promise<void> {
+    const closed = this.closed();
+    await this.sock.end(undefined);
+    await closed;
+  }
+}
+
+/**
+ * Links a new companion by QR: the client shows a QR, the phone scans it through the control
+ * API, the sim restarts the stream (515), and the client logs in with what it was given.
+ */
+export async function linkByQr(
+  control: WaSimControlClient,
+  url: string,
+  phoneNumber: string,
+  auth = new WebClientAuth(),
+): Promise<{ client: WebClient; auth: WebClientAuth }> {
+  const pairing = new WebClient({ url, auth });
+  const qr = await pairing.next('connection.update', (u) => u.qr);
+  const restart = pairing.closed();
+  await control.scanQr(qr, phoneNumber);
+  const code = await restart;
+  if (code !== 515) throw new Error(`expected 515 after linking, got ${code}`);
+  const client = new WebClient({ url, auth });
+  await client.opened();
+  return { client, auth };
+}
