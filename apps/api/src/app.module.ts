@@ -10,6 +10,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter.js';
 import { ApiValidationPipe } from './common/validation.pipe.js';
 import { ApiConfig } from './config/api-config.js';
 import { EventsModule } from './events/events.module.js';
+import { FleetModule } from './fleet/fleet.module.js';
 import { GatewaysModule } from './gateways/gateways.module.js';
 import {
   COMMAND_CLIENT,
@@ -18,6 +19,7 @@ import {
   NATS_HEALTH,
   type NatsHealth,
 } from './messaging/messaging.tokens.js';
+import { MessagesModule } from './messages/messages.module.js';
 import { MeteredCommandClient, MeteredEventConsumer } from './ops/metered-messaging.js';
 import { MetricsService } from './ops/metrics.service.js';
 import { OpsModule } from './ops/ops.module.js';
@@ -80,9 +82,11 @@ export class AppModule {
       module: AppModule,
       imports: [
         CoreModule.register(config, dataSource, messaging),
+        FleetModule,
         OpsModule,
         ApiKeysModule,
         SessionsModule,
+        MessagesModule,
         EventsModule,
         WebhooksModule,
         GatewaysModule,

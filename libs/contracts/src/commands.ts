@@ -1,3 +1,4 @@
+import { parseSendMessageRequest, type SendMessageRequest } from './messages.js';
 import { InvalidPayloadError, record } from './wire-validation.js';
 
 /**
@@ -31,7 +32,15 @@ export type CommandReply<T = object> =
   | ({ ok: true } & T)
   | {
       ok: false;
-      reason: 'not_owner' | 'no_capacity' | 'not_connected' | 'not_paired' | 'paired' | 'failed';
+      reason:
+        | 'not_owner'
+        | 'no_capacity'
+        | 'not_connected'
+        | 'not_paired'
+        | 'paired'
+        | 'failed'
+        | 'unsupported'
+        | 'invalid';
       message: string;
     };
 
@@ -75,6 +84,11 @@ export const Commands = {
   }),
   /** Owner: settings changed; re-read them now instead of at the next renewal. */
   settingsChanged: defineCommand<SessionRef, CommandReply>('session.settings', 'owner', sessionRef),
+  /** Owner: send one message on the session's open connection. */
+  sendMessage: defineCommand<
+    SendMessageRequest,
+    CommandReply<{ id: string; chatJid: string; timestamp: number }>
+  >('message.send', 'owner', parseSendMessageRequest),
   /** Addressed by gateway id: hand every session to peers and claim no more. */
   drain: defineCommand<Record<string, never>, CommandReply<{ released: number }>>(
     'gateway.drain',

@@ -1,3 +1,9 @@
+import {
+  type MessageAckData,
+  type MessageEventData,
+  parseMessageAckData,
+  parseMessageEventData,
+} from './messages.js';
 import { SESSION_STATUSES, type SessionStatus } from './session-status.js';
 import {
   integer,
@@ -30,10 +36,10 @@ export interface EventDataMap {
   'auth.pairing_code': { code: string; expiresAt: number; phoneNumber: string };
   'session.paired': { phoneNumber: string; waJid: string; waLid: string | null };
   'session.logged_out': { reason: string };
-  'message.received': Record<string, unknown>;
-  'message.sent': Record<string, unknown>;
-  'message.ack': Record<string, unknown>;
-  'channel.message': Record<string, unknown>;
+  'message.received': MessageEventData;
+  'message.sent': MessageEventData;
+  'message.ack': MessageAckData;
+  'channel.message': MessageEventData;
 }
 
 /**
@@ -145,11 +151,10 @@ const DATA_PARSERS: { [T in EventType]: (data: Record<string, unknown>) => Event
     waLid: nullable(d.waLid, (v) => jid(v, 'data.waLid')),
   }),
   'session.logged_out': (d) => ({ reason: text(d.reason, 'data.reason', EVENT_LIMITS.reason) }),
-  // Message payloads are defined with the messages issue; nothing folds them yet.
-  'message.received': (d) => d,
-  'message.sent': (d) => d,
-  'message.ack': (d) => d,
-  'channel.message': (d) => d,
+  'message.received': parseMessageEventData,
+  'message.sent': parseMessageEventData,
+  'message.ack': parseMessageAckData,
+  'channel.message': parseMessageEventData,
 };
 
 /**

@@ -59,6 +59,12 @@ export interface EventPublisher {
    * the same message id (deduplicated by the stream) until it succeeds or the publisher closes.
    */
   publish(event: AnyGatewayEvent): void;
+  /**
+   * Queues like publish() and resolves once this event (and every one queued before it) is
+   * durable: what a driver waits for before acknowledging an inbound message to the network.
+   * Rejects only when the publisher closes first.
+   */
+  publishDurably(event: AnyGatewayEvent): Promise<void>;
   /** Resolves when every queued event is durable, or rejects after `timeoutMs`. */
   flush(timeoutMs: number): Promise<void>;
   /** Events not yet durable (for metrics and readiness). */

@@ -6,10 +6,18 @@ import { WaAuthCredsEntity, WaAuthKeyEntity } from './entities/wa-auth.entity.js
 import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
 import { WebhookIntakeEntity } from './entities/webhook-intake.entity.js';
 import { WebhookEntity } from './entities/webhook.entity.js';
+import {
+  ApiSecretEntity,
+  ChatEntity,
+  MessageEntity,
+  MessageIdempotencyEntity,
+  MessageSendSlotEntity,
+} from './entities/message.entity.js';
 import { InitialSchema1763780000000 } from './migrations/1763780000000-initial-schema.js';
 import { GatewayFleet1763790000000 } from './migrations/1763790000000-gateway-fleet.js';
 import { SessionClaimedBy1763800000000 } from './migrations/1763800000000-session-claimed-by.js';
 import { Webhooks1763810000000 } from './migrations/1763810000000-webhooks.js';
+import { Messages1763820000000 } from './migrations/1763820000000-messages.js';
 
 export const ENTITIES = [
   SessionEntity,
@@ -20,12 +28,18 @@ export const ENTITIES = [
   WebhookEntity,
   WebhookDeliveryEntity,
   WebhookIntakeEntity,
+  MessageEntity,
+  ChatEntity,
+  MessageSendSlotEntity,
+  MessageIdempotencyEntity,
+  ApiSecretEntity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763780000000,
   GatewayFleet1763790000000,
   SessionClaimedBy1763800000000,
   Webhooks1763810000000,
+  Messages1763820000000,
 ];
 
 export interface DataSourceOptions {

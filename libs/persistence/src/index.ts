@@ -9,3 +9,4 @@ export * from './auth-state.rows.js';
 export * from './entities/webhook.entity.js';
 export * from './entities/webhook-delivery.entity.js';
 export * from './entities/webhook-intake.entity.js';
+export * from './entities/message.entity.js';

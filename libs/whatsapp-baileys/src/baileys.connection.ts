@@ -4,7 +4,10 @@ import {
   type WaConnectionOptions,
   WaDisconnectCode,
   type WaIdentity,
+  type WaMessageContent,
+  type WaSendOptions,
   type WaSendResult,
+  WaUnsupportedContentError,
 } from '@wagw/whatsapp';
 import type {
   BaileysEventMap,
@@ -132,6 +135,16 @@ export class BaileysConnection implements WaConnection {
     };
   }
 
+  /** Text only so far; the other content types come with the Baileys driver (issue 9). */
+  async sendMessage(
+    to: string,
+    content: WaMessageContent,
+    _options: WaSendOptions,
+  ): Promise<WaSendResult> {
+    if (content.type !== 'text') throw new WaUnsupportedContentError(content.type);
+    return this.sendText(to, content.text);
+  }
+
   async sendPresence(to: string, presence: 'composing' | 'paused' | 'available'): Promise<void> {
     await this.requireOpen().sendPresenceUpdate(presence, to);
   }
@@ -200,7 +213,7 @@ export class BaileysConnection implements WaConnection {
     if (type !== 'notify') return;
     for (const message of messages) {
       const inbound = toInbound(message);
-      if (inbound) this.emit(() => this.options.listener.onMessage(inbound));
+      if (inbound) this.emit(() => void this.options.listener.onMessage(inbound));
     }
   }
 
@@ -209,13 +222,14 @@ export class BaileysConnection implements WaConnection {
       const status = Number(update.status ?? 0);
       // WAMessageStatus: 3 = delivered to the device, 4 = read.
       if (!key.id || !key.remoteJid || !key.fromMe || status < 3) continue;
-      this.emit(() =>
-        this.options.listener.onReceipt({
-          messageId: key.id!,
-          chatJid: key.remoteJid!,
-          status: status >= 4 ? 'read' : 'delivered',
-          timestamp: Date.now(),
-        }),
+      this.emit(
+        () =>
+          void this.options.listener.onReceipt({
+            messageId: key.id!,
+            chatJid: key.remoteJid!,
+            status: status >= 4 ? 'read' : 'delivered',
+            timestamp: Date.now(),
+          }),
       );
     }
   }

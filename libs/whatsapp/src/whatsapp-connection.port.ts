@@ -7,6 +7,11 @@
  * adapter, because only the caller knows whether it still holds the session's lease.
  */
 
+import type { MessageContent, MessageMedia, MessageType } from '@wagw/contracts';
+
+/** What `sendMessage` sends: exactly one content, media as bytes (the contract's type). */
+export type WaMessageContent = MessageContent;
+
 /** Disconnect codes, as WhatsApp (and Baileys' DisconnectReason) use them. */
 export const WaDisconnectCode = {
   /** Pairing finished; the client must reconnect at once with its new credentials. */
@@ -69,7 +74,14 @@ export interface WaInboundMessage {
   fromJid: string;
   fromMe: boolean;
   timestamp: number;
+  /** The text, or a media message's caption. */
   text: string | null;
+  /** What kind of content; `text` when the adapter does not say. */
+  type?: MessageType;
+  /** A media message's metadata (never its bytes). */
+  media?: MessageMedia | null;
+  /** The id of the message this one quotes. */
+  replyTo?: string | null;
   /** The adapter's raw message, kept for storage; JSON-serialisable. */
   raw?: unknown;
 }
@@ -79,6 +91,9 @@ export interface WaChannelMessage {
   channelJid: string;
   timestamp: number;
   text: string | null;
+  type?: MessageType;
+  media?: MessageMedia | null;
+  raw?: unknown;
 }
 
 export interface WaReceipt {
@@ -95,9 +110,30 @@ export interface WaConnectionListener {
   onOpen(identity: WaIdentity): void;
   /** The connection is gone; `code` is a WaDisconnectCode (or another WhatsApp code). */
   onClose(reason: { code: number; message: string }): void;
-  onMessage(message: WaInboundMessage): void;
-  onReceipt(receipt: WaReceipt): void;
-  onChannelMessage(message: WaChannelMessage): void;
+  /**
+   * An inbound message. No loss: the adapter acknowledges it to the network (the receipt that
+   * stops redelivery) only after the returned promise resolves, i.e. once its event is durably
+   * published; a rejection means "do not acknowledge" (the network redelivers it later).
+   */
+  onMessage(message: WaInboundMessage): Promise<void>;
+  /** A receipt for a message this device sent; acknowledged like onMessage. */
+  onReceipt(receipt: WaReceipt): Promise<void>;
+  /** A channel (newsletter) post; acknowledged like onMessage. */
+  onChannelMessage(message: WaChannelMessage): Promise<void>;
+}
+
+/** `replyTo` (a message id in the same chat) and `mentions` (JIDs) of an outbound message. */
+export interface WaSendOptions {
+  replyTo: string | null;
+  mentions: readonly string[];
+}
+
+/** Thrown by `sendMessage` for a content type this driver cannot send. */
+export class WaUnsupportedContentError extends Error {
+  constructor(type: string) {
+    super(`this WhatsApp driver cannot send ${type} messages`);
+    this.name = 'WaUnsupportedContentError';
+  }
 }
 
 export interface WaSendResult {
@@ -112,6 +148,12 @@ export interface WaConnection {
   /** Asks for a phone pairing code instead of QR; only while unpaired and connected. */
   requestPairingCode(phoneNumber: string): Promise<{ code: string; expiresAt: number }>;
   sendText(to: string, text: string): Promise<WaSendResult>;
+  /**
+   * Sends one message of any content type to `to` (a JID). Media arrive as bytes (base64) with
+   * their MIME type: the adapter encrypts and uploads them as WhatsApp does. Throws
+   * WaUnsupportedContentError for a content type the driver cannot send.
+   */
+  sendMessage(to: string, content: WaMessageContent, options: WaSendOptions): Promise<WaSendResult>;
   sendPresence(to: string, presence: 'composing' | 'paused' | 'available'): Promise<void>;
   markRead(messages: readonly { chatJid: string; id: string }[]): Promise<void>;
   /** Unlinks the device on the network, then closes (onClose with 401). */

@@ -15,5 +15,10 @@ function sendError(exception: unknown, request: FastifyRequest, reply: FastifyRe
   const { status, body, unexpected } = toErrorResponse(exception, String(request.id));
   if (unexpected) request.log.error({ err: exception }, 'unexpected error');
   if (reply.sent) return;
+  // A send rate that is exhausted says when to come back (spec: 429 with Retry-After).
+  const retryAfter = (exception as { details?: { retryAfterSeconds?: unknown } } | null)?.details
+    ?.retryAfterSeconds;
+  if (status === 429 && typeof retryAfter === 'number')
+    void reply.header('retry-after', String(retryAfter));
   void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
 }

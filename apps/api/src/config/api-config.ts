@@ -196,6 +196,51 @@ export class ApiConfig extends NatsSettings {
   @Max(1_000_000)
   SSE_REPLAY_BUFFER_EVENTS = 10_000;
 
+  /** Stored messages older than this many days are purged; unset keeps them forever. */
+  @Transform(emptyToUndefined)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(36_500)
+  MESSAGE_RETENTION_DAYS?: number = undefined;
+
+  /** Largest media a send may carry (base64 decoded, or fetched from its URL), in bytes. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_024)
+  @Max(100 * 1024 * 1024)
+  MEDIA_MAX_BYTES = 16 * 1024 * 1024;
+
+  /** MIME types a media send may have (comma-separated; a trailing `*` matches a prefix). */
+  @IsString()
+  MEDIA_ALLOWED_MIME_TYPES =
+    'image/*,video/*,audio/*,text/plain,application/pdf,application/zip,application/msword,application/vnd.*';
+
+  /** How long fetching a media URL may take, end to end. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(300_000)
+  MEDIA_FETCH_TIMEOUT_MS = 15_000;
+
+  /** CIDRs media URLs may point to although private/loopback/link-local (comma-separated). */
+  @IsString()
+  MEDIA_ALLOW_PRIVATE_NETWORKS = '';
+
+  /** How long a send waits for the session's gateway before `503 unavailable`. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120_000)
+  SEND_TIMEOUT_MS = 10_000;
+
+  /** How long an Idempotency-Key's first result is kept. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(60_000)
+  IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+
   /** CIDRs webhooks may reach although private/loopback/link-local (comma-separated). */
   @IsString()
   WEBHOOK_ALLOW_PRIVATE_NETWORKS = '';
@@ -283,6 +328,11 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     throw new ConfigError('AUTH_ISSUER and AUTH_AUDIENCE are required when AUTH_JWKS_URL is set');
   }
   resolveNatsSettings(config);
+  try {
+    parseCidrList(config.MEDIA_ALLOW_PRIVATE_NETWORKS);
+  } catch (error) {
+    throw new ConfigError(`MEDIA_ALLOW_PRIVATE_NETWORKS: ${(error as Error).message}`);
+  }
   try {
     parseCidrList(config.WEBHOOK_ALLOW_PRIVATE_NETWORKS);
   } catch (error) {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MessagesModule } from '../messages/messages.module.js';
 import { SessionsModule } from '../sessions/sessions.module.js';
 import { EventHub } from './event-hub.service.js';
 import { EventsController } from './events.controller.js';
@@ -7,7 +8,7 @@ import { SessionEventsFolder } from './session-events.folder.js';
 import { StreamCredentials } from './stream-credentials.js';
 
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, MessagesModule],
   controllers: [EventsController],
   providers: [SessionEventsFolder, EventHub, EventsService, StreamCredentials],
 })

@@ -6,6 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { EventConsumer } from '@wagw/messaging';
+import { MessageStore } from '../messages/message-store.js';
 import { EVENT_CONSUMER } from '../messaging/messaging.tokens.js';
 import { SessionFoldRepository } from '../sessions/session-fold.repository.js';
 import { FoldBatcher } from './fold-batcher.js';
@@ -30,14 +31,22 @@ export class SessionEventsFolder implements OnApplicationBootstrap, OnApplicatio
   constructor(
     @Inject(EVENT_CONSUMER) private readonly consumer: EventConsumer,
     @Inject(SessionFoldRepository) private readonly fold: SessionFoldRepository,
+    @Inject(MessageStore) private readonly messages: MessageStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     const batcher = new FoldBatcher((events) => this.fold.apply(events), {
       isPoison: isDataError,
     });
-    await this.consumer.consume(FOLD_CONSUMER, (event) => batcher.fold(event));
-    this.logger.log('folding gateway events into session rows');
+    // Message events are stored (idempotently) as well as folded: acknowledged once both are.
+    const store = new FoldBatcher((events) => this.messages.apply(events), {
+      isPoison: isDataError,
+    });
+    await this.consumer.consume(FOLD_CONSUMER, async (event) => {
+      if (!MessageStore.handles(event)) return batcher.fold(event);
+      await Promise.all([batcher.fold(event), store.fold(event)]);
+    });
+    this.logger.log('folding gateway events into session rows and stored messages');
   }
 
   async onApplicationShutdown(): Promise<void> {

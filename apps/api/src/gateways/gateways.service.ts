@@ -1,19 +1,16 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { Commands } from '@wagw/contracts';
 import { notFound } from '@wagw/domain';
-import type { CommandClient } from '@wagw/messaging';
 import { ApiConfig } from '../config/api-config.js';
-import { COMMAND_CLIENT } from '../messaging/messaging.tokens.js';
+import { FleetCommands } from '../fleet/fleet-commands.service.js';
 import { GatewayListResponse, GatewayResponse } from './dto/gateway.response.js';
 import { GatewaysRepository } from './gateways.repository.js';
 
 @Injectable()
 export class GatewaysService {
-  private readonly logger = new Logger(GatewaysService.name);
-
   constructor(
     @Inject(GatewaysRepository) private readonly repository: GatewaysRepository,
-    @Inject(COMMAND_CLIENT) private readonly commands: CommandClient,
+    @Inject(FleetCommands) private readonly fleet: FleetCommands,
     @Inject(ApiConfig) private readonly config: ApiConfig,
   ) {}
 
@@ -26,17 +23,8 @@ export class GatewaysService {
   async drain(id: string): Promise<GatewayResponse> {
     const gateway = await this.repository.setDraining(id, this.config.GATEWAY_STALE_AFTER_MS);
     if (!gateway) throw notFound('gateway');
-    try {
-      await this.commands.request(
-        Commands.drain,
-        {},
-        { gatewayId: id, timeoutMs: this.config.COMMAND_TIMEOUT_MS },
-      );
-    } catch (error) {
-      this.logger.warn(
-        `drain of ${id} not confirmed (${(error as Error).message}); its next heartbeat applies it`,
-      );
-    }
+    // Best effort: its next heartbeat applies the flag if the command is lost.
+    await this.fleet.tell(Commands.drain, {}, { gatewayId: id });
     return GatewayResponse.from(gateway);
   }
 }

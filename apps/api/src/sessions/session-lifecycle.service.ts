@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { type CommandContract, type CommandReply, Commands } from '@wagw/contracts';
 import {
   type DomainError,
@@ -8,15 +8,12 @@ import {
   rateLimited,
   unavailable,
 } from '@wagw/domain';
-import { type CommandClient, CommandUnavailableError } from '@wagw/messaging';
 import { ApiConfig } from '../config/api-config.js';
-import { COMMAND_CLIENT } from '../messaging/messaging.tokens.js';
+import { FleetCommands } from '../fleet/fleet-commands.service.js';
 import { SessionResponse } from './dto/session.response.js';
 import { type SessionRecord, SessionsRepository } from './sessions.repository.js';
 
 const QR_POLL_MS = 100;
-/** A fleet command may land on a full worker (queue group): ask again, another may take it. */
-const CLAIM_ATTEMPTS = 3;
 const LOGOUT_TIMEOUT_MS = 15_000;
 
 /** A gateway holds it now: a live lease by the database's clock. */
@@ -29,20 +26,16 @@ export const isHeld = (s: SessionRecord): boolean => s.leaseLive && s.gatewayId 
  */
 @Injectable()
 export class SessionLifecycleService {
-  private readonly logger = new Logger(SessionLifecycleService.name);
-
   constructor(
     @Inject(SessionsRepository) private readonly repository: SessionsRepository,
-    @Inject(COMMAND_CLIENT) private readonly commands: CommandClient,
+    @Inject(FleetCommands) private readonly fleet: FleetCommands,
     @Inject(ApiConfig) private readonly config: ApiConfig,
   ) {}
 
   /** `POST /sessions` with `start: true`: a best-effort nudge; the create itself has succeeded. */
   nudgeClaim(sessionId: string): void {
     // Usually a worker's own poll got there first; either way the fleet claims it by polling.
-    void this.claimNow(sessionId).catch((error: unknown) =>
-      this.logger.debug(`claim nudge for ${sessionId} not taken: ${(error as Error).message}`),
-    );
+    this.fleet.nudgeClaim(sessionId);
   }
 
   /** PATCH: the holder re-reads settings now rather than at its next renewal. */
@@ -225,11 +218,8 @@ export class SessionLifecycleService {
   }
 
   /** Claims through the fleet; when no gateway takes it in time, puts the old wish back (503). */
-  private async claimOrUndo(principal: Principal, before: SessionRecord): Promise<string> {
-    try {
-      return await this.claimNow(before.id);
-    } catch (error) {
-      if (!(error instanceof CommandUnavailableError)) throw error;
+  private claimOrUndo(principal: Principal, before: SessionRecord): Promise<string> {
+    return this.fleet.claimOrUndo(before.id, async () => {
       const current = await this.repository.findOne(principal.organizationId, before.id);
       // Raced with another claim (the `start: true` nudge, a worker's poll): a peer holds it now.
       if (current && isHeld(current)) return current.gatewayId!;
@@ -241,22 +231,8 @@ export class SessionLifecycleService {
           before.status,
         );
       }
-      throw unavailable('no gateway took the session in time; safe to retry');
-    }
-  }
-
-  private async claimNow(sessionId: string): Promise<string> {
-    for (let attempt = 1; attempt <= CLAIM_ATTEMPTS; attempt++) {
-      const reply = await this.commands.request(
-        Commands.claim,
-        { sessionId },
-        { timeoutMs: this.config.COMMAND_TIMEOUT_MS },
-      );
-      if (reply.ok) return reply.gatewayId;
-      // `not_owner`: a peer's claim got there first (or is committing): ask again.
-      if (reply.reason !== 'no_capacity' && reply.reason !== 'not_owner') break;
-    }
-    throw new CommandUnavailableError('no gateway with capacity claimed the session');
+      return null;
+    });
   }
 
   /** Unlink: on the holder if held, else through any worker; unpaired sessions just stop. */
@@ -298,54 +274,27 @@ export class SessionLifecycleService {
   }
 
   /** Best effort: the renewal honours the desired state even if this is lost. */
-  private async tell(
+  private tell(
     command: CommandContract<{ sessionId: string }, CommandReply>,
     session: SessionRecord,
   ): Promise<boolean> {
-    try {
-      const reply = await this.commands.request(
-        command,
-        { sessionId: session.id },
-        { gatewayId: session.gatewayId!, timeoutMs: this.config.COMMAND_TIMEOUT_MS },
-      );
-      return reply.ok;
-    } catch (error) {
-      this.logger.warn(
-        `${command.pattern} for ${session.id} not confirmed (${(error as Error).message}); the next lease renewal applies it`,
-      );
-      return false;
-    }
+    return this.fleet.tell(command, { sessionId: session.id }, { gatewayId: session.gatewayId! });
   }
 
-  private async ask(
+  private ask(
     command: CommandContract<{ sessionId: string }, CommandReply>,
     session: SessionRecord,
   ): Promise<CommandReply> {
-    try {
-      return await this.request(
-        command,
-        { sessionId: session.id },
-        session.gatewayId!,
-        this.config.COMMAND_TIMEOUT_MS,
-      );
-    } catch {
-      return { ok: false, reason: 'failed', message: 'no reply' };
-    }
+    return this.fleet.ask(command, { sessionId: session.id }, { gatewayId: session.gatewayId! });
   }
 
-  private async request<Req, Res>(
+  private request<Req, Res>(
     command: CommandContract<Req, Res>,
     payload: Req,
     gatewayId: string | undefined,
     timeoutMs: number,
   ): Promise<Res> {
-    try {
-      return await this.commands.request(command, payload, { gatewayId, timeoutMs });
-    } catch (error) {
-      if (error instanceof CommandUnavailableError)
-        throw unavailable('no gateway took the command in time; safe to retry');
-      throw error;
-    }
+    return this.fleet.request(command, payload, { gatewayId, timeoutMs });
   }
 
   private refreshed(row: SessionRecord | null): SessionResponse {

@@ -9,7 +9,7 @@ import type { GatewayMetrics } from './gateway-metrics.js';
 /**
  * Counts what passes through the WhatsApp port, whatever the driver: disconnects by code (what
  * the reconnect policy acts on), messages sent (by outcome) and received. The connection and
- * the session runner are unchanged: this wraps the listener and `sendText`.
+ * the session runner are unchanged: this wraps the listener and `sendMessage`.
  */
 export class MeteredConnectionFactory implements WaConnectionFactory {
   constructor(
@@ -35,16 +35,17 @@ export class MeteredConnectionFactory implements WaConnectionFactory {
         },
         onMessage: (message) => {
           if (!message.fromMe) metrics.messagesReceived.inc();
-          listener.onMessage(message);
+          return listener.onMessage(message);
         },
         onReceipt: (receipt) => listener.onReceipt(receipt),
         onChannelMessage: (message) => listener.onChannelMessage(message),
       },
     });
-    const sendText = connection.sendText.bind(connection);
-    connection.sendText = async (to: string, text: string): Promise<WaSendResult> => {
+    // The gateway sends through sendMessage (every content type; sendText is the adapters' own).
+    const sendMessage = connection.sendMessage.bind(connection);
+    connection.sendMessage = async (to, content, sendOptions): Promise<WaSendResult> => {
       try {
-        const result = await sendText(to, text);
+        const result = await sendMessage(to, content, sendOptions);
         metrics.messagesSent.inc({ outcome: 'sent' });
         return result;
       } catch (error) {

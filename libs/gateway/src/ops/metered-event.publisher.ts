@@ -12,6 +12,10 @@ export function meteredEventPublisher(
       if (event.type === 'session.status') metrics.sessionStatus.inc({ status: event.data.status });
       inner.publish(event);
     },
+    publishDurably(event: AnyGatewayEvent): Promise<void> {
+      if (event.type === 'session.status') metrics.sessionStatus.inc({ status: event.data.status });
+      return inner.publishDurably(event);
+    },
     flush: (timeoutMs) => inner.flush(timeoutMs),
     get pending() {
       return inner.pending;

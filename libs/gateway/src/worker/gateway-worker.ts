@@ -1,13 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { type AnyGatewayEvent, type CommandReply, Commands } from '@wagw/contracts';
+import type { AnyGatewayEvent } from '@wagw/contracts';
 import { newId } from '@wagw/domain';
-import { type CommandServer, type EventPublisher, handle } from '@wagw/messaging';
+import type { CommandServer, EventPublisher } from '@wagw/messaging';
 import type { WaAuthStore, WaConnectionFactory } from '@wagw/whatsapp';
 import type { Logger } from 'pino';
 import type { LeaseRepository } from '../leases/lease.repository.js';
 import type { HeldSession, LeaseOwner } from '../leases/lease.types.js';
 import type { GatewayMetrics } from '../ops/gateway-metrics.js';
+import { gatewayCommandHandlers } from './command-router.js';
 import { SessionEventFactory } from './event-factory.js';
+import { messageCommandHandlers } from './message-command-router.js';
 import { type BackoffOptions, DEFAULT_BACKOFF } from './reconnect-policy.js';
 import { SessionRunner } from './session-runner.js';
 
@@ -95,7 +97,10 @@ export class GatewayWorker {
     await this.deps.leases.register(this.owner, this.options.capacity);
     this.registered = true;
     this.lastRenewOk = performance.now();
-    await this.deps.commands.serve(this.options.gatewayId, this.commandHandlers());
+    await this.deps.commands.serve(this.options.gatewayId, [
+      ...gatewayCommandHandlers(this),
+      ...messageCommandHandlers(this),
+    ]);
     const period = Math.max(Math.floor(this.ttl / 3), 100);
     this.renewTimer = setInterval(() => void this.renew(), period);
     // Claiming polls faster than renewal: an orphaned session waits for the next claim tick
@@ -188,6 +193,13 @@ export class GatewayWorker {
         emit: (type, data, state) => {
           if (this.held.get(row.sessionId) !== entry || performance.now() >= entry.deadline) return;
           this.publish(events.create(type, data, state));
+        },
+        emitDurably: async (type, data, state) => {
+          if (this.held.get(row.sessionId) !== entry || performance.now() >= entry.deadline)
+            throw new Error('the lease is no longer held: not acknowledged');
+          const durable = this.deps.publisher.publishDurably(events.create(type, data, state));
+          this.deps.metrics.eventsPending.set(this.deps.publisher.pending);
+          await durable;
         },
         release: async ({ stopDesired }) => {
           if (performance.now() >= entry.deadline) return;
@@ -289,95 +301,34 @@ export class GatewayWorker {
     this.deps.metrics.eventsPending.set(this.deps.publisher.pending);
   }
 
-  // --- commands -------------------------------------------------------------------------------
+  // --- what the command router needs (GatewayCommandTarget) ----------------------------------
 
-  private commandHandlers() {
-    const notMine = {
-      ok: false,
-      reason: 'not_owner',
-      message: `${this.options.gatewayId} does not hold this session`,
-    } as const;
-    const runnerOf = (sessionId: string): SessionRunner | undefined =>
-      this.held.get(sessionId)?.runner;
-    return [
-      handle(
-        Commands.claim,
-        async ({ sessionId }): Promise<CommandReply<{ gatewayId: string; epoch: number }>> => {
-          const mine = this.held.get(sessionId);
-          if (mine)
-            return { ok: true, gatewayId: this.options.gatewayId, epoch: mine.runner.held.epoch };
-          if (
-            this.draining ||
-            this.stopped ||
-            this.deps.publisher.backlogged ||
-            this.held.size >= this.options.capacity
-          ) {
-            return {
-              ok: false,
-              reason: 'no_capacity',
-              message: `${this.options.gatewayId} has no capacity`,
-            };
-          }
-          const [row] = await this.claim({ sessionId });
-          return row ? { ok: true, gatewayId: this.options.gatewayId, epoch: row.epoch } : notMine;
-        },
-      ),
-      handle(Commands.logoutUnheld, async ({ sessionId }): Promise<CommandReply> => {
-        if (this.draining || this.stopped)
-          return { ok: false, reason: 'no_capacity', message: 'draining' };
-        if (this.deps.publisher.backlogged)
-          return { ok: false, reason: 'no_capacity', message: 'event backlog' };
-        const [row] = await this.claim({ sessionId, forAction: true });
-        if (!row) return notMine;
-        await runnerOf(sessionId)?.done;
-        return { ok: true };
-      }),
-      handle(Commands.stop, async ({ sessionId }): Promise<CommandReply> => {
-        const runner = runnerOf(sessionId);
-        if (!runner) return notMine;
-        await runner.stop('stop requested');
-        return { ok: true };
-      }),
-      handle(Commands.restart, async ({ sessionId }): Promise<CommandReply> => {
-        const runner = runnerOf(sessionId);
-        if (!runner) return notMine;
-        await runner.restart();
-        return { ok: true };
-      }),
-      handle(Commands.logout, async ({ sessionId }): Promise<CommandReply> => {
-        const runner = runnerOf(sessionId);
-        if (!runner) return notMine;
-        await runner.logout();
-        return { ok: true };
-      }),
-      handle(
-        Commands.pairingCode,
-        async ({
-          sessionId,
-          phoneNumber,
-        }): Promise<CommandReply<{ code: string; expiresAt: number }>> => {
-          const runner = runnerOf(sessionId);
-          if (!runner) return notMine;
-          try {
-            return { ok: true, ...(await runner.requestPairingCode(phoneNumber)) };
-          } catch (error) {
-            return {
-              ok: false,
-              reason: 'not_connected',
-              message: error instanceof Error ? error.message : 'no pairing connection',
-            };
-          }
-        },
-      ),
-      handle(Commands.settingsChanged, async ({ sessionId }): Promise<CommandReply> => {
-        if (!runnerOf(sessionId)) return notMine;
-        await this.renew();
-        return { ok: true };
-      }),
-      handle(Commands.drain, async (): Promise<CommandReply<{ released: number }>> => ({
-        ok: true,
-        released: await this.drain(),
-      })),
-    ];
+  get gatewayId(): string {
+    return this.options.gatewayId;
+  }
+
+  runnerOf(sessionId: string): SessionRunner | undefined {
+    return this.held.get(sessionId)?.runner;
+  }
+
+  /** Why this worker takes no session now, or null when it may. */
+  refusal(options: { countCapacity: boolean }): string | null {
+    if (this.draining || this.stopped) return 'draining';
+    if (this.deps.publisher.backlogged) return 'event backlog';
+    if (options.countCapacity && this.held.size >= this.options.capacity) return 'no capacity';
+    return null;
+  }
+
+  async claimOne(sessionId: string, forAction: boolean): Promise<HeldSession | undefined> {
+    const [row] = await this.claim({ sessionId, forAction });
+    return row;
+  }
+
+  renewNow(): Promise<void> {
+    return this.renew();
+  }
+
+  drainNow(): Promise<number> {
+    return this.drain();
   }
 }

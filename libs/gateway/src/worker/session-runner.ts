@@ -1,4 +1,4 @@
-import type { EventDataMap, EventType, SessionState } from '@wagw/contracts';
+import type { EventDataMap, EventType, SendMessageRequest, SessionState } from '@wagw/contracts';
 import {
   type WaAuthStore,
   type WaChannelMessage,
@@ -8,9 +8,11 @@ import {
   type WaIdentity,
   type WaInboundMessage,
   type WaReceipt,
+  type WaSendResult,
 } from '@wagw/whatsapp';
 import type { Logger } from 'pino';
 import type { HeldSession } from '../leases/lease.types.js';
+import { MessageHandler, SendRefusedError } from './message-handler.js';
 import {
   actionForClose,
   type BackoffOptions,
@@ -26,6 +28,12 @@ export interface RunnerContext {
   logger: Logger;
   /** Publishes the event if, and only if, this runner still validly holds its lease. */
   emit<T extends EventType>(type: T, data: EventDataMap[T], state: SessionState): void;
+  /** Like emit, resolving once durable; rejects when the lease is no longer validly held. */
+  emitDurably<T extends EventType>(
+    type: T,
+    data: EventDataMap[T],
+    state: SessionState,
+  ): Promise<void>;
   /** Clears the lease (fenced); `stopDesired` also records that the session should not run. */
   release(options: { stopDesired: boolean }): Promise<void>;
   /** The runner is done (released or fenced off): the worker forgets it. */
@@ -57,6 +65,7 @@ export class SessionRunner implements WaConnectionListener {
   private currentQr: { qr: string; expiresAt: number } | null = null;
   private lastConnectedAt: number | null = null;
   private readonly stateWaiters = new Set<() => void>();
+  private readonly messages: MessageHandler;
   private resolveDone!: () => void;
   /** Resolves once the runner has released its lease or been fenced off. */
   readonly done = new Promise<void>((resolve) => {
@@ -78,6 +87,15 @@ export class SessionRunner implements WaConnectionListener {
           waLid: held.waLid,
         }
       : null;
+    this.messages = new MessageHandler({
+      sessionId: held.sessionId,
+      logger: ctx.logger,
+      connection: () => (this.state === 'open' ? this.connection : null),
+      ownJid: () => this.identity?.waJid ?? null,
+      settings: () => ({ autoRead: held.autoRead, presenceTyping: held.presenceTyping }),
+      emitDurably: (type, data) => this.ctx.emitDurably(type, data, this.snapshot()),
+      emit: (type, data) => this.emit(type, data),
+    });
   }
 
   get sessionId(): string {
@@ -273,16 +291,23 @@ export class SessionRunner implements WaConnectionListener {
     }
   }
 
-  onMessage(_message: WaInboundMessage): void {
-    // Messages arrive with the messaging issue; the connection already acknowledges them.
+  onMessage(message: WaInboundMessage): Promise<void> {
+    return this.messages.onMessage(message);
   }
 
-  onReceipt(_receipt: WaReceipt): void {
-    // Receipts arrive with the messaging issue.
+  onReceipt(receipt: WaReceipt): Promise<void> {
+    return this.messages.onReceipt(receipt);
   }
 
-  onChannelMessage(_message: WaChannelMessage): void {
-    // Channel posts arrive with the messaging issue.
+  onChannelMessage(message: WaChannelMessage): Promise<void> {
+    return this.messages.onChannelMessage(message);
+  }
+
+  /** Sends on the open connection; SendRefusedError says why not. */
+  sendMessage(request: SendMessageRequest): Promise<WaSendResult> {
+    if (this.state !== 'open')
+      return Promise.reject(new SendRefusedError('not_connected', 'the session is not working'));
+    return this.messages.send(request);
   }
 
   // --- internals ------------------------------------------------------------------------------

@@ -21,6 +21,12 @@ export class InProcessEventPublisher implements EventPublisher {
     this.broker.append(event.id, JSON.stringify(event));
   }
 
+  /** Appending is the durable write: resolved as soon as publish() returns. */
+  async publishDurably(event: AnyGatewayEvent): Promise<void> {
+    await Promise.resolve();
+    this.publish(event);
+  }
+
   flush(): Promise<void> {
     return Promise.resolve();
   }

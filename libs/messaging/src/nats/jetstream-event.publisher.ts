@@ -51,7 +51,7 @@ interface FlushWaiter {
   target: number;
   resolve: () => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
 
 const encoder = new TextEncoder();
@@ -127,6 +127,17 @@ export class JetStreamEventPublisher implements EventPublisher {
     }
     this.pump ??= this.run();
     this.wake?.();
+  }
+
+  publishDurably(event: AnyGatewayEvent): Promise<void> {
+    this.publish(event);
+    // The queue is FIFO and `durable` counts from its head: this event is durable once the
+    // count reaches its place.
+    const target = this.enqueued;
+    if (this.durable >= target) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ target, resolve, reject, timer: undefined });
+    });
   }
 
   flush(timeoutMs: number): Promise<void> {

@@ -48,6 +48,8 @@ type Event =
 /** Records every listener callback in order and lets a test await one. */
 class Recorder implements WaConnectionListener {
   readonly events: Event[] = [];
+  /** Inbound messages are taken once this resolves (the event made durable); a rejection refuses them. */
+  take: () => Promise<void> = () => Promise.resolve();
 
   onQr(qr: { qr: string; expiresAt: number }): void {
     this.events.push({ type: 'qr', ...qr });
@@ -58,14 +60,17 @@ class Recorder implements WaConnectionListener {
   onClose(reason: { code: number; message: string }): void {
     this.events.push({ type: 'close', ...reason });
   }
-  onMessage(message: WaInboundMessage): void {
+  onMessage(message: WaInboundMessage): Promise<void> {
     this.events.push({ type: 'message', message });
+    return this.take();
   }
-  onReceipt(receipt: WaReceipt): void {
+  onReceipt(receipt: WaReceipt): Promise<void> {
     this.events.push({ type: 'receipt', receipt });
+    return Promise.resolve();
   }
-  onChannelMessage(message: WaChannelMessage): void {
+  onChannelMessage(message: WaChannelMessage): Promise<void> {
     this.events.push({ type: 'channel', message });
+    return Promise.resolve();
   }
 
   async next<T extends Event['type']>(
@@ -270,6 +275,26 @@ describe('SimulatedConnectionFactory against the real wa-sim', () => {
     await conn.close();
   });
 
+  it('hands inbound messages over one at a time, each once taken; one not taken closes the connection (503)', async () => {
+    const phone = newPhone();
+    const { conn, events } = await opened(await paired(phone));
+    let release!: () => void;
+    events.take = () => new Promise<void>((r) => (release = r));
+    for (const text of ['one', 'two']) {
+      await api(sim, 'POST', '/sim/v1/messages', { from: '6591234567', to: phone, text });
+    }
+    await events.next('message');
+    await new Promise((r) => setTimeout(r, 100));
+    // The second waits until the first is taken.
+    expect(events.count('message')).toBe(1);
+    events.take = () => Promise.reject(new Error('the stream is down'));
+    release();
+    await events.next('message', (e) => e.message.text === 'two');
+    const closed = await events.next('close');
+    expect(closed.code).toBe(503);
+    await conn.close();
+  });
+
   it('sends presence and gets channel posts of followed channels', async () => {
     const phone = newPhone();
     const to = newPhone();
@@ -288,6 +313,8 @@ describe('SimulatedConnectionFactory against the real wa-sim', () => {
       channelJid: channel,
       timestamp: expect.any(Number),
       text: 'bulletin',
+      type: 'text',
+      raw: expect.objectContaining({ id: post.body['id'] }),
     });
     await conn.close();
   });

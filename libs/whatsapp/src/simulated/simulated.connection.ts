@@ -12,12 +12,15 @@ import {
   type SimResultData,
   type SimServerFrame,
 } from '@wagw/wa-sim';
+import type { MessageContent } from '@wagw/contracts';
 import { WebSocket, type RawData } from 'ws';
 import {
   WaDisconnectCode,
   type WaConnection,
   type WaConnectionOptions,
+  type WaSendOptions,
   type WaSendResult,
+  WaUnsupportedContentError,
 } from '../whatsapp-connection.port.js';
 import { SimulatedRequestError } from './simulated-request.error.js';
 import type { SocketHeartbeat } from './socket.heartbeat.js';
@@ -67,6 +70,8 @@ export class SimulatedConnection implements WaConnection {
   /** Credentials from `paired`, being written; onClose waits for it (515 follows at once). */
   private credsWrite: Promise<void> | null = null;
   private loggingOut = false;
+  /** Inbound traffic is handed over in order, each once the previous one was taken durably. */
+  private inbound: Promise<void> = Promise.resolve();
   private logoutConfirmed = false;
   private clearError: Error | null = null;
   private resolveFinished!: () => void;
@@ -167,6 +172,16 @@ export class SimulatedConnection implements WaConnection {
     return { id: data.id, chatJid: data.chatJid, timestamp: data.timestamp };
   }
 
+  /** wa-sim/1 carries text only: other content types are refused (WaUnsupportedContentError). */
+  async sendMessage(
+    to: string,
+    content: MessageContent,
+    _options: WaSendOptions,
+  ): Promise<WaSendResult> {
+    if (content.type !== 'text') throw new WaUnsupportedContentError(content.type);
+    return this.sendText(to, content.text);
+  }
+
   async sendPresence(to: string, presence: 'composing' | 'paused' | 'available'): Promise<void> {
     this.requireOpen();
     await this.request({ type: 'presence.send', to: toJid(to), presence });
@@ -249,17 +264,22 @@ export class SimulatedConnection implements WaConnection {
           fromMe: false,
           timestamp: m.timestamp,
           text: m.text,
+          type: 'text' as const,
           raw: m,
         };
-        this.emit(() => listener.onMessage(inbound));
+        this.deliver(() => listener.onMessage(inbound));
         return;
       }
-      case 'receipt':
-        this.emit(() => listener.onReceipt({ ...frame.receipt }));
+      case 'receipt': {
+        const receipt = { ...frame.receipt };
+        this.deliver(() => listener.onReceipt(receipt));
         return;
-      case 'channel_message':
-        this.emit(() => listener.onChannelMessage({ ...frame.message }));
+      }
+      case 'channel_message': {
+        const post = { ...frame.message, type: 'text' as const, raw: frame.message };
+        this.deliver(() => listener.onChannelMessage(post));
         return;
+      }
       case 'result': {
         const pending = this.pending.get(frame.reqId);
         if (!pending) return;
@@ -363,6 +383,28 @@ export class SimulatedConnection implements WaConnection {
     if (this.phase !== 'open') {
       throw new SimulatedRequestError('not_open', 'the connection is not open');
     }
+  }
+
+  /**
+   * Hands inbound traffic to the listener in order, waiting for each to be taken (its event
+   * durable) before the next. wa-sim/1 has no per-message acknowledgement, so what "not
+   * acknowledged" means here is the closest the protocol allows: a delivery the listener could
+   * not take closes the connection (503), so the session reconnects instead of reading on past
+   * a message it lost.
+   */
+  private deliver(take: () => Promise<void>): void {
+    this.inbound = this.inbound.then(async () => {
+      if (this.phase === 'closed') return;
+      try {
+        await take();
+      } catch (err) {
+        this.localReason ??= {
+          code: WaDisconnectCode.unavailableService,
+          message: `inbound traffic not taken: ${err instanceof Error ? err.message : String(err)}`,
+        };
+        this.ws?.close(1000, 'inbound not taken');
+      }
+    });
   }
 
   /** A throwing listener must not take the socket (or the process) down with it. */

@@ -1,0 +1,355 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
+import { Fleet, pairSessions, type PairedSession, simPost } from '../support/fleet.js';
+import { waitFor } from '../support/processes.js';
+
+/**
+ * Messages and channels through the real processes: an API (two replicas for the rate
+ * limits), two gateways, wa-sim, NATS and Postgres. The simulated phones play the other side.
+ */
+
+const ORG = 'org_messages_e2e';
+const PHONE = '6281200000001';
+const FRIEND = '6591230001';
+const FRIEND_JID = `${FRIEND}@s.whatsapp.net`;
+
+interface Listed {
+  id: string;
+  chatJid: string;
+  from: string | null;
+  fromMe: boolean;
+  timestamp: number;
+  type: string;
+  text: string | null;
+  status: string;
+}
+
+describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', () => {
+  const fleet = new Fleet();
+  let key: string;
+  let session: PairedSession;
+  let second: ApiProcess;
+
+  const api = (
+    method: string,
+    path: string,
+    options: {
+      body?: unknown;
+      headers?: Record<string, string>;
+      token?: string;
+      via?: ApiProcess;
+    } = {},
+  ) =>
+    call((options.via ?? fleet.api).baseUrl, method, `/api/v1${path}`, {
+      token: options.token ?? key,
+      body: options.body,
+      headers: options.headers,
+    });
+
+  /** Every stored message of a chat, page by page (limit 7), newest first. */
+  async function listAll(path: string): Promise<Listed[]> {
+    const all: Listed[] = [];
+    let cursor = '';
+    for (;;) {
+      const res = await api(
+        'GET',
+        `${path}?limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      expect(res.status).toBe(200);
+      all.push(...(res.body.items as Listed[]));
+      cursor = res.body.nextCursor as string;
+      if (cursor === '') return all;
+    }
+  }
+
+  beforeAll(async () => {
+    await fleet.start();
+    key = await fleet.apiKey(ORG);
+    session = (await pairSessions(fleet, key, [PHONE]))[0]!;
+    second = await startApiProcess(fleet.apiEnv());
+  }, 240_000);
+  afterAll(async () => {
+    await second?.stop();
+    await fleet.stop();
+  }, 180_000);
+
+  it('stores a phone’s messages once and lists them newest first; autoRead marks them read at the phone', async () => {
+    expect(
+      (await api('PATCH', `/sessions/${session.id}`, { body: { autoRead: true } })).status,
+    ).toBe(200);
+    // The holder applies the setting at once (a nudge) or at its next renewal: once a probe
+    // is read at the phone, it has.
+    await waitFor(
+      'autoRead applied',
+      async () => {
+        const probe = await simPost(fleet.sim, '/sim/v1/messages', {
+          from: FRIEND,
+          to: PHONE,
+          text: 'probe',
+        });
+        for (let i = 0; i < 20; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${probe.body.id}`);
+          if (((await res.json()) as { status: string }).status === 'read') return true;
+        }
+        return false;
+      },
+      60_000,
+    );
+    const sent: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const res = await simPost(fleet.sim, '/sim/v1/messages', {
+        from: FRIEND,
+        to: PHONE,
+        text: `inbound ${i}`,
+      });
+      expect(res.status).toBe(201);
+      sent.push(res.body.id as string);
+    }
+    const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
+    const listed = await waitFor(
+      'all 30 stored',
+      async () => {
+        const all = (await listAll(path)).filter((m) => m.text !== 'probe');
+        return all.length >= 30 ? all : null;
+      },
+      60_000,
+    );
+    expect(listed.map((m) => m.id).sort()).toEqual([...sent].sort());
+    expect(new Set(listed.map((m) => m.id)).size).toBe(30);
+    // Newest first: the reverse of the order the phone sent them in.
+    expect(listed.map((m) => m.id)).toEqual([...sent].reverse());
+    expect(listed[0]).toMatchObject({
+      chatJid: FRIEND_JID,
+      from: FRIEND_JID,
+      fromMe: false,
+      type: 'text',
+      text: 'inbound 29',
+      status: 'received',
+    });
+    // Read receipts reach the phone (autoRead), for every message.
+    await waitFor(
+      'all read at the phone',
+      async () => {
+        for (const id of sent) {
+          const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${id}`);
+          if (((await res.json()) as { status: string }).status !== 'read') return false;
+        }
+        return true;
+      },
+      60_000,
+    );
+    const chats = await api('GET', `/sessions/${session.id}/chats`);
+    expect(chats.status).toBe(200);
+    expect(chats.body).toEqual({
+      items: [{ jid: FRIEND_JID, lastMessage: expect.objectContaining({ id: sent[29] }) }],
+      nextCursor: '',
+    });
+  }, 180_000);
+
+  it('sends a text: 201 with id, chatJid, timestamp, sent; the phone has it; receipts update status', async () => {
+    const res = await api('POST', `/sessions/${session.id}/messages`, {
+      body: { to: `+${FRIEND}`, text: 'hello from the API' },
+    });
+    expect(res.status).toBe(201);
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      chatJid: FRIEND_JID,
+      timestamp: expect.any(Number),
+      status: 'sent',
+    });
+    const inbox = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/messages`);
+    expect(((await inbox.json()) as { items: unknown[] }).items).toContainEqual(
+      expect.objectContaining({ id: res.body.id, from: PHONE, text: 'hello from the API' }),
+    );
+    const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
+    const find = async () => (await listAll(path)).find((m) => m.id === res.body.id);
+    await waitFor('delivered', async () => (await find())?.status === 'delivered', 60_000);
+    expect(await find()).toMatchObject({ fromMe: true, text: 'hello from the API', type: 'text' });
+    await simPost(fleet.sim, `/sim/v1/devices/${FRIEND}/messages:read`, { ids: [res.body.id] });
+    await waitFor('read', async () => (await find())?.status === 'read', 60_000);
+  }, 180_000);
+
+  it('an Idempotency-Key retry returns the first result and sends once, on either replica', async () => {
+    const body = { to: FRIEND, text: 'exactly once' };
+    const headers = { 'idempotency-key': `once-${Date.now()}` };
+    const first = await api('POST', `/sessions/${session.id}/messages`, { body, headers });
+    const retry = await api('POST', `/sessions/${session.id}/messages`, {
+      body,
+      headers,
+      via: second,
+    });
+    expect(first.status).toBe(201);
+    expect(retry.status).toBe(201);
+    expect(retry.body).toEqual(first.body);
+    const inbox = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/messages`);
+    const items = ((await inbox.json()) as { items: { text: string }[] }).items;
+    expect(items.filter((m) => m.text === 'exactly once')).toHaveLength(1);
+    const other = await api('POST', `/sessions/${session.id}/messages`, {
+      body: { to: FRIEND, text: 'not the same' },
+      headers,
+    });
+    expect(other.status).toBe(400);
+  }, 180_000);
+
+  it('presenceTyping shows "typing…" at the phone before a text', async () => {
+    await api('PATCH', `/sessions/${session.id}`, { body: { presenceTyping: true } });
+    const res = await api('POST', `/sessions/${session.id}/messages`, {
+      body: { to: FRIEND, text: 'typed' },
+    });
+    expect(res.status).toBe(201);
+    const presences = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/presences`);
+    expect(((await presences.json()) as { items: unknown[] }).items).toContainEqual(
+      expect.objectContaining({ from: PHONE, presence: 'composing' }),
+    );
+    await api('PATCH', `/sessions/${session.id}`, { body: { presenceTyping: false } });
+  }, 180_000);
+
+  it('validates before looking up: exactly one content, to, media, limit, cursor', async () => {
+    const send = (body: unknown, id = session.id) =>
+      api('POST', `/sessions/${id}/messages`, { body });
+    for (const body of [
+      { to: FRIEND },
+      { to: FRIEND, text: 'a', location: { latitude: 1, longitude: 2 } },
+      { to: 'nobody', text: 'a' },
+      { to: FRIEND, text: 'a', extra: true },
+      { to: FRIEND, image: { mimetype: 'image/png' } },
+      {
+        to: FRIEND,
+        image: { base64: 'aGk=', url: 'https://example.com/x.png', mimetype: 'image/png' },
+      },
+      { to: FRIEND, image: { url: 'http://127.0.0.1:9/x.png', mimetype: 'image/png' } },
+      { to: FRIEND, image: { base64: 'aGk=', mimetype: 'application/x-msdownload' } },
+    ]) {
+      const res = await send(body);
+      expect([res.status, res.body.error.code]).toEqual([400, 'validation_error']);
+    }
+    // 400 comes before 404 (an unknown session), as the contract orders the checks.
+    expect((await send({ to: FRIEND }, '01J9ZX8K2QHV0M3T6R7P4N5W8C')).status).toBe(400);
+    expect((await send({ to: FRIEND, text: 'x' }, '01J9ZX8K2QHV0M3T6R7P4N5W8C')).status).toBe(404);
+    const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
+    for (const q of ['limit=0', 'limit=201', 'limit=abc']) {
+      expect((await api('GET', `${path}?${q}`)).status).toBe(400);
+    }
+    const page = await api('GET', `${path}?limit=1`);
+    const cursor = page.body.nextCursor as string;
+    expect(cursor).not.toBe('');
+    const tampered = cursor.slice(0, 5) + (cursor[5] === 'A' ? 'B' : 'A') + cursor.slice(6);
+    for (const bad of [tampered, `${cursor}x`, 'eyJ0IjoxLCJyIjoxfQ']) {
+      const res = await api('GET', `${path}?cursor=${encodeURIComponent(bad)}`);
+      expect([res.status, res.body.error.code]).toEqual([400, 'validation_error']);
+    }
+    // A cursor of one chat is not one of another.
+    const other = await api(
+      'GET',
+      `/sessions/${session.id}/chats/6500000000@s.whatsapp.net/messages?cursor=${encodeURIComponent(cursor)}`,
+    );
+    expect(other.status).toBe(400);
+    // A chat with nothing stored is an empty page.
+    expect(
+      (await api('GET', `/sessions/${session.id}/chats/6500000000@s.whatsapp.net/messages`)).body,
+    ).toEqual({ items: [], nextCursor: '' });
+  }, 180_000);
+
+  it('channels: known once seen posting; unknown 404; creation 501 after 401/403/404', async () => {
+    const channel = '120363000000000888@newsletter';
+    await simPost(fleet.sim, `/sim/v1/devices/${PHONE}/channels`, { jid: channel });
+    const posts: string[] = [];
+    for (const text of ['first post', 'second post']) {
+      const res = await simPost(fleet.sim, `/sim/v1/channels/${channel}/posts`, { text });
+      expect(res.status).toBe(201);
+      posts.push(res.body.id as string);
+    }
+    const path = `/sessions/${session.id}/channels/${channel}/messages`;
+    const listed = await waitFor(
+      'posts stored',
+      async () => {
+        const res = await api('GET', path);
+        return res.status === 200 && res.body.items.length === 2
+          ? (res.body.items as Listed[])
+          : null;
+      },
+      60_000,
+    );
+    expect(listed.map((m) => m.id)).toEqual([...posts].reverse());
+    expect(listed[0]).toMatchObject({ chatJid: channel, text: 'second post', fromMe: false });
+    const channels = await api('GET', `/sessions/${session.id}/channels`);
+    expect(channels.body).toEqual({
+      items: [{ jid: channel, lastMessage: expect.objectContaining({ id: posts[1] }) }],
+      nextCursor: '',
+    });
+    // Channels are not chats.
+    const chats = await api('GET', `/sessions/${session.id}/chats`);
+    expect(chats.body.items.map((c: { jid: string }) => c.jid)).not.toContain(channel);
+    const unknown = await api(
+      'GET',
+      `/sessions/${session.id}/channels/1203639@newsletter/messages`,
+    );
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'not_found']);
+
+    const manageOnly = (await cliCreateApiKey({ DATABASE_URL: fleet.db.url }, ORG, 'manage'))
+      .secret;
+    const create = (token: string | undefined, id = session.id) =>
+      call(fleet.api.baseUrl, 'POST', `/api/v1/sessions/${id}/channels`, {
+        token,
+        body: { name: 'News' },
+      });
+    expect((await create(undefined)).status).toBe(401);
+    expect((await create(manageOnly)).status).toBe(403);
+    expect((await create(key, '01J9ZX8K2QHV0M3T6R7P4N5W8C')).status).toBe(404);
+    const res = await create(key);
+    expect([res.status, res.body.error.code]).toEqual([501, 'not_implemented']);
+    expect((await api('GET', `/sessions/${session.id}/channels`)).body.items).toHaveLength(1);
+    // Reading stored messages needs `send`.
+    expect((await api('GET', `/sessions/${session.id}/chats`, { token: manageOnly })).status).toBe(
+      403,
+    );
+    // Another organization sees none of it.
+    const stranger = await fleet.apiKey('org_messages_stranger');
+    expect((await api('GET', path, { token: stranger })).status).toBe(404);
+    expect(
+      (
+        await api('POST', `/sessions/${session.id}/messages`, {
+          token: stranger,
+          body: { to: FRIEND, text: 'x' },
+        })
+      ).status,
+    ).toBe(404);
+  }, 180_000);
+
+  it('ratePerMin holds exactly across two API replicas: 100 concurrent sends against 20/min → 20 accepted', async () => {
+    const [fresh] = await pairSessions(fleet, key, ['6281200000002']);
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        api('POST', `/sessions/${fresh!.id}/messages`, {
+          body: { to: FRIEND, text: `burst ${i}` },
+          via: i % 2 === 0 ? fleet.api : second,
+        }),
+      ),
+    );
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(20);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(80);
+    for (const r of results.filter((r) => r.status === 429)) {
+      expect(r.body.error.code).toBe('rate_limited');
+      const retryAfter = Number(r.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+    }
+    // A PATCH applies at once.
+    await api('PATCH', `/sessions/${fresh!.id}`, { body: { ratePerMin: 21 } });
+    const one = await api('POST', `/sessions/${fresh!.id}/messages`, {
+      body: { to: FRIEND, text: 'one more' },
+      via: second,
+    });
+    expect(one.status).toBe(201);
+  }, 180_000);
+
+  it('a session that is not working refuses a send with 409', async () => {
+    await api('POST', `/sessions/${session.id}:stop`);
+    const res = await api('POST', `/sessions/${session.id}/messages`, {
+      body: { to: FRIEND, text: 'too late' },
+    });
+    expect([res.status, res.body.error.code]).toEqual([409, 'failed_precondition']);
+  });
+});
