@@ -43,7 +43,9 @@ describe('observability: metrics, correlation ids, drain (API + 2 gateways + wa-
   let session: PairedSession;
 
   beforeAll(async () => {
-    await fleet.start(['gw-a', 'gw-b']);
+    // One at a time: gateways booting at once on a busy two-core machine can take long.
+    await fleet.start(['gw-a']);
+    await fleet.startGateway('gw-b');
     key = await fleet.apiKey('org_observability');
     [session] = (await pairSessions(fleet, key, ['6281300000001'])) as [PairedSession];
   });

@@ -1,16 +1,13 @@
 import type { WaAuthStore } from '@wagw/whatsapp';
-import {
-  type AuthenticationCreds,
-  type AuthenticationState,
-  BufferJSON,
-  initAuthCreds,
-  makeCacheableSignalKeyStore,
-  proto,
-  type SignalDataSet,
-  type SignalDataTypeMap,
-  type SignalKeyStore,
+import type {
+  AuthenticationCreds,
+  AuthenticationState,
+  SignalDataSet,
+  SignalDataTypeMap,
+  SignalKeyStore,
 } from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
+import { loadBaileys } from '../baileys.module.js';
 import { BoundedCacheStore } from './bounded-cache.store.js';
 
 export interface BaileysAuthState {
@@ -25,9 +22,6 @@ export interface BaileysAuthStateOptions {
   keyCacheTtlMs?: number;
 }
 
-const encode = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
-const decode = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
-
 /**
  * Baileys' `AuthenticationState` over our port's `WaAuthStore` (Postgres, encrypted, fenced):
  * values serialised with Baileys' BufferJSON, `app-state-sync-key` revived through its proto type
@@ -41,6 +35,10 @@ export async function loadBaileysAuthState(
   logger: Logger,
   options: BaileysAuthStateOptions = {},
 ): Promise<BaileysAuthState> {
+  // Baileys loads on first use: a gateway boots without it (its import costs seconds).
+  const { BufferJSON, initAuthCreds, makeCacheableSignalKeyStore, proto } = await loadBaileys();
+  const encode = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
+  const decode = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
   const stored = await store.readCreds();
   const creds: AuthenticationCreds = stored ? decode<AuthenticationCreds>(stored) : initAuthCreds();
   const keys: SignalKeyStore = {
