@@ -36,6 +36,7 @@ describe('the web console', () => {
   let context: BrowserContext;
   let adminKey: string;
   let memberKey: string;
+  let simPort: number;
   /** Requests the browser tried to send off this machine (aborted). */
   const external: string[] = [];
   const consoleErrors: string[] = [];
@@ -44,8 +45,9 @@ describe('the web console', () => {
     dataDir = await mkdtemp(join(tmpdir(), 'wagw-console-'));
     profileDir = await mkdtemp(join(tmpdir(), 'wagw-chromium-'));
     await mkdir(ARTIFACTS, { recursive: true });
+    simPort = await freePort();
     api = await startApiProcess(
-      { DATA_DIR: dataDir, WA_SIM_PORT: String(await freePort()) },
+      { DATA_DIR: dataDir, WA_SIM_PORT: String(simPort) },
       ['--embedded-gateway'],
       120_000, // PGlite boots slowly on a loaded machine
     );
@@ -178,6 +180,23 @@ describe('the web console', () => {
     // A simulated contact writes to the paired number.
     await page.getByRole('button', { name: 'Send to 6281234500001' }).click();
     await page.getByText('Sent from 6598765432 to 6281234500001.').waitFor();
+
+    // It reaches the session's chats live; the console answers from its composer.
+    await page
+      .getByRole('list', { name: 'Chats' })
+      .getByRole('button', { name: /6598765432/ })
+      .click();
+    const chat = page.getByRole('list', { name: 'Messages with 6598765432' });
+    await chat.getByText('Hello from a simulated phone').waitFor();
+    await page.locator('#msg-text').fill('Hi from the console');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await chat.getByText('Hi from the console').waitFor();
+    const inbox = await call(
+      `http://127.0.0.1:${simPort}`,
+      'GET',
+      '/sim/v1/devices/6598765432/messages',
+    );
+    expect(inbox.body.items.map((m: { text: string }) => m.text)).toContain('Hi from the console');
     await check(page, 'session-working');
 
     // Settings are saved through PATCH.

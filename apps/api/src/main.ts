@@ -96,7 +96,9 @@ async function main(): Promise<void> {
   let fleet: EmbeddedFleet | null = null;
   // The console's "play the phone" panel, when the simulated network runs in this process.
   const sandbox =
-    gatewayConfig?.WA_DRIVER === 'simulated' && !process.env.WA_SIM_URL
+    gatewayConfig &&
+    (gatewayConfig.WA_DRIVER === 'simulated' || gatewayConfig.WA_NETWORK === 'sandbox') &&
+    !process.env.WA_SIM_URL
       ? { controlUrl: () => fleet?.simulatorUrl ?? null }
       : undefined;
   const app = await createApp(

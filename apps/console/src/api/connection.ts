@@ -22,26 +22,27 @@ export const forgetToken = (): void => sessionStorage.removeItem(STORAGE_KEY);
  */
 export async function connect(token: string): Promise<Connection> {
   const api = createGatewayClient({ baseUrl: '', token });
-  try {
-    await unwrap(api.GET('/api/v1/sessions'));
-  } catch (error) {
-    if (error instanceof ApiError && error.status === 403)
-      throw new ApiError(
-        403,
-        'forbidden',
-        'This credential cannot manage sessions (capability manage).',
-      );
-    if (error instanceof ApiError && error.status === 401)
-      throw new ApiError(401, 'unauthorized', 'Unknown, revoked or expired credential.');
-    throw error;
-  }
-  const [gateways, sandbox] = await Promise.all([
+  // One round trip: the three questions at once.
+  const [sessions, gateways, sandbox] = await Promise.all([
+    unwrap(api.GET('/api/v1/sessions')).then(
+      () => null,
+      (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+    ),
     api.GET('/api/v1/gateways').then(({ response }) => response.ok),
     fetch('./sandbox/v1/status').then(
       (response) => response.ok,
       () => false,
     ),
   ]);
+  if (sessions instanceof ApiError && sessions.status === 403)
+    throw new ApiError(
+      403,
+      'forbidden',
+      'This credential cannot manage sessions (capability manage).',
+    );
+  if (sessions instanceof ApiError && sessions.status === 401)
+    throw new ApiError(401, 'unauthorized', 'Unknown, revoked or expired credential.');
+  if (sessions) throw sessions;
   sessionStorage.setItem(STORAGE_KEY, token);
   return { token, api, admin: gateways, sandbox };
 }

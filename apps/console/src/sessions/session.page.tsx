@@ -4,6 +4,7 @@ import { type Connection, describeError } from '../api/connection.js';
 import { EventList } from '../events/event-list.js';
 import { type LiveEvents, useLiveEventsVersion } from '../events/live-events.js';
 import { navigate } from '../router.js';
+import { ChatPanel } from '../messages/chat.panel.js';
 import { PhonePanel } from '../sandbox/phone.panel.js';
 import { ConfirmDialog, Notice, PageTitle, StatusBadge } from '../ui/components.js';
 import { formatAgo, formatDateTime, formatTime } from '../ui/format.js';
@@ -346,6 +347,8 @@ export function SessionPage(props: { id: string; connection: Connection; events:
           pairingPhone={pairingPhone}
         />
       )}
+
+      {paired && <ChatPanel connection={connection} events={events} sessionId={session.id} />}
 
       <SessionSettingsForm
         key={session.id}

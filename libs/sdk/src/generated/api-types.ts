@@ -204,6 +204,92 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/sessions/{session}/channels': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Channels the session knows, most recently active first, with their last post */
+    get: operations['ChannelsController_list'];
+    put?: never;
+    /** Create a channel (newsletter): not implemented in v1, always 501 */
+    post: operations['ChannelsController_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions/{session}/channels/{jid}/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Stored posts of a channel, newest first; 404 for an unknown channel */
+    get: operations['ChannelsController_messages'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions/{session}/chats': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Chats of the session, most recently active first, with their last message */
+    get: operations['MessagesController_chats'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions/{session}/chats/{jid}/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** Stored messages of a chat, newest first */
+    get: operations['MessagesController_chatMessages'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/sessions/{session}/messages': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a message (exactly one content) through the session */
+    post: operations['MessagesController_send'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/sessions/{session}/pairing-code': {
     parameters: {
       query?: never;
@@ -366,6 +452,33 @@ export interface components {
       /** @description ms since epoch */
       revokedAt: number | null;
     };
+    ChannelCreatedResponse: {
+      /** @example 120363000000000001@newsletter */
+      jid: string;
+    };
+    ChatListResponse: {
+      items: components['schemas']['ChatResponse'][];
+      /** @description Opaque cursor of the next page; "" on the last page */
+      nextCursor: string;
+    };
+    ChatResponse: {
+      /** @example 6281234567890@s.whatsapp.net */
+      jid: string;
+      lastMessage: components['schemas']['MessageResponse'] | null;
+    };
+    ContactDto: {
+      /** @example Jane Doe */
+      displayName: string;
+      /**
+       * @description vCard 3.0 text
+       * @example BEGIN:VCARD
+       *     VERSION:3.0
+       *     FN:Jane Doe
+       *     TEL;type=CELL;waid=6281234567890:+62 812 3456 7890
+       *     END:VCARD
+       */
+      vcard: string;
+    };
     CreateApiKeyDto: {
       /**
        * @example [
@@ -500,6 +613,58 @@ export interface components {
       /** @description ms since epoch */
       startedAt: number;
     };
+    LocationDto: {
+      address?: string;
+      latitude: number;
+      longitude: number;
+      name?: string;
+    };
+    MediaDto: {
+      /** @description The media bytes, base64 */
+      base64?: string;
+      caption?: string;
+      filename?: string;
+      /** @example image/jpeg */
+      mimetype: string;
+      /** @description http(s) URL the API fetches the media from */
+      url?: string;
+    };
+    MessageListResponse: {
+      items: components['schemas']['MessageResponse'][];
+      /** @description Opaque cursor of the next page; "" on the last page */
+      nextCursor: string;
+    };
+    MessageMediaResponse: {
+      filename: string | null;
+      mimetype: string;
+      sha256: string | null;
+      size: number | null;
+    };
+    MessageResponse: {
+      chatJid: string;
+      /** @description The sender's JID */
+      from: string | null;
+      fromMe: boolean;
+      id: string;
+      media: components['schemas']['MessageMediaResponse'] | null;
+      replyTo: string | null;
+      /** @enum {string} */
+      status: 'received' | 'sent' | 'delivered' | 'read';
+      /** @description The text, or the caption */
+      text: string | null;
+      timestamp: number;
+      /** @enum {string} */
+      type:
+        | 'text'
+        | 'image'
+        | 'video'
+        | 'audio'
+        | 'document'
+        | 'location'
+        | 'contact'
+        | 'reaction'
+        | 'unknown';
+    };
     PairingCodeRequestDto: {
       /**
        * @description Digits with country code, no +
@@ -519,9 +684,46 @@ export interface components {
       /** @description The raw QR payload; render it, or ask for Accept: image/png */
       qr: string;
     };
+    ReactionDto: {
+      /**
+       * @description One emoji; "" removes the reaction
+       * @example 👍
+       */
+      emoji: string;
+      /** @description The id of the message reacted to */
+      messageId: string;
+    };
     RotateSecretDto: {
       /** @description How long the previous secret still signs beside the new one, ms; default WEBHOOK_SECRET_GRACE_MS. 0 stops it at once */
       gracePeriodMs?: number;
+    };
+    SendMessageDto: {
+      /** @description Sent as a voice note */
+      audio?: components['schemas']['MediaDto'];
+      contact?: components['schemas']['ContactDto'];
+      document?: components['schemas']['MediaDto'];
+      image?: components['schemas']['MediaDto'];
+      location?: components['schemas']['LocationDto'];
+      /** @description JIDs (or phone digits) to mention */
+      mentions?: string[];
+      reaction?: components['schemas']['ReactionDto'];
+      /** @description Id of a message of the same chat to quote */
+      replyTo?: string;
+      text?: string;
+      /**
+       * @description Phone digits with country code (an optional leading +), or a JID
+       * @example 6281234567890
+       */
+      to: string;
+      video?: components['schemas']['MediaDto'];
+    };
+    SentMessageResponse: {
+      /** @example 6281234567890@s.whatsapp.net */
+      chatJid: string;
+      id: string;
+      /** @enum {string} */
+      status: 'sent';
+      timestamp: number;
     };
     SessionListResponse: {
       items: components['schemas']['SessionResponse'][];
@@ -1689,6 +1891,478 @@ export interface operations {
       };
       /** @description internal: unexpected failure; carries a correlation id */
       500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+    };
+  };
+  ChannelsController_list: {
+    parameters: {
+      query?: {
+        /** @description Opaque; the previous page's nextCursor */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        session: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ChatListResponse'];
+        };
+      };
+      /** @description validation_error: the input failed validation; `details.fields` names the fields */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description unauthorized: missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description forbidden: the caller lacks the capability */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description not_found: no such resource in your organization */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description internal: unexpected failure; carries a correlation id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+    };
+  };
+  ChannelsController_create: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        session: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ChannelCreatedResponse'];
+        };
+      };
+      /** @description unauthorized: missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description forbidden: the caller lacks the capability */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description not_found: no such resource in your organization */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description internal: unexpected failure; carries a correlation id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description not_implemented */
+      501: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+    };
+  };
+  ChannelsController_messages: {
+    parameters: {
+      query?: {
+        /** @description Opaque; the previous page's nextCursor */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        jid: string;
+        session: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MessageListResponse'];
+        };
+      };
+      /** @description validation_error: the input failed validation; `details.fields` names the fields */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description unauthorized: missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description forbidden: the caller lacks the capability */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description not_found: no such resource in your organization */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description internal: unexpected failure; carries a correlation id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+    };
+  };
+  MessagesController_chats: {
+    parameters: {
+      query?: {
+        /** @description Opaque; the previous page's nextCursor */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        session: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ChatListResponse'];
+        };
+      };
+      /** @description validation_error: the input failed validation; `details.fields` names the fields */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description unauthorized: missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description forbidden: the caller lacks the capability */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description not_found: no such resource in your organization */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description internal: unexpected failure; carries a correlation id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+    };
+  };
+  MessagesController_chatMessages: {
+    parameters: {
+      query?: {
+        /** @description Opaque; the previous page's nextCursor */
+        cursor?: string;
+        limit?: number;
+      };
+      header?: never;
+      path: {
+        jid: string;
+        session: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description success */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['MessageListResponse'];
+        };
+      };
+      /** @description validation_error: the input failed validation; `details.fields` names the fields */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description unauthorized: missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description forbidden: the caller lacks the capability */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description not_found: no such resource in your organization */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description internal: unexpected failure; carries a correlation id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+    };
+  };
+  MessagesController_send: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A retry with the same key returns the first result instead of sending again */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        session: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SendMessageDto'];
+      };
+    };
+    responses: {
+      /** @description success */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SentMessageResponse'];
+        };
+      };
+      /** @description validation_error: the input failed validation; `details.fields` names the fields */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description unauthorized: missing or invalid credentials */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description forbidden: the caller lacks the capability */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description not_found: no such resource in your organization */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description failed_precondition: the resource is in the wrong state */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description payload_too_large: body over the configured limit */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description rate_limited: a send rate is exhausted (see Retry-After), or an organization quota is reached (`details.reason`: `session_quota`, `pairing_quota`) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description internal: unexpected failure; carries a correlation id */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description not_implemented */
+      501: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorEnvelopeSchema'];
+        };
+      };
+      /** @description unavailable: no gateway could take the command in time; safe to retry */
+      503: {
         headers: {
           [name: string]: unknown;
         };
