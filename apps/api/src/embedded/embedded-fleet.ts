@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   authStateKeys,
   createGatewayRuntime,
@@ -34,7 +35,12 @@ export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise
   let sim: WaSimServer | null = null;
   const simulated = gateway.WA_DRIVER === 'simulated' || gateway.WA_NETWORK === 'sandbox';
   if (simulated && options.simulatorPort !== null) {
-    sim = await startWaSim({ port: options.simulatorPort, host: '127.0.0.1' });
+    // Its root key lives beside the database: a restart keeps the links the sandbox issued.
+    sim = await startWaSim({
+      port: options.simulatorPort,
+      host: '127.0.0.1',
+      dataDir: join(options.dataDir, 'wa-sim'),
+    });
     gateway.WA_SIM_URL = sim.controlUrl;
     logger.info({ control: sim.controlUrl }, 'simulated WhatsApp network listening');
   }
