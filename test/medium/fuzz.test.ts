@@ -65,6 +65,12 @@ function commandsGateway(method: string, url: string): boolean {
   );
 }
 
+/** `POST /sessions/{session}/channels`: the contract's `501 not_implemented` after its checks. */
+function createsChannel(method: string, url: string): boolean {
+  const path = (url.split('?', 1)[0] ?? '').replace(/(.)\/$/, '$1');
+  return method === 'POST' && /^\/api\/v1\/sessions\/[^/]+\/channels$/.test(path);
+}
+
 /**
  * The status, headers and first bytes of a response over a real socket (an event stream never
  * ends, so inject() cannot take it), then the connection is dropped.
@@ -834,7 +840,11 @@ describe('fuzz: bad input never yields a 5xx and every error is the envelope', (
     const fail = (why: string): never => {
       throw new Error(`${why}\n  ${context}`);
     };
-    if (res.statusCode >= 500 && !(res.statusCode === 503 && commandsGateway(req.method, req.url)))
+    if (
+      res.statusCode >= 500 &&
+      !(res.statusCode === 503 && commandsGateway(req.method, req.url)) &&
+      !(res.statusCode === 501 && createsChannel(req.method, req.url))
+    )
       fail('5xx');
     const requestId = res.headers['x-request-id'];
     if (typeof requestId !== 'string' || !REQUEST_ID.test(requestId))
