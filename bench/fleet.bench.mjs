@@ -39,6 +39,7 @@ import {
   runNode,
   sleep,
   waitFor,
+  waitGatewayReady,
 } from './lib/procs.mjs';
 import pg from 'pg';
 import { adminSql, apiCall, envInt } from './lib/services.mjs';
@@ -133,15 +134,7 @@ async function startGateway(id = `gw-${++ctx.gwSeq}`) {
   });
   ctx.gatewayProcs.push(proc);
   const opsUrl = `http://127.0.0.1:${opsPort}`;
-  await waitFor(
-    `gateway ${id} ready`,
-    async () => {
-      if (!proc.alive) throw new Error(`gateway ${id} exited: ${proc.output()}`);
-      return (await fetch(`${opsUrl}/readyz`)).ok;
-    },
-    30_000,
-    20,
-  );
+  await waitGatewayReady(id, proc, opsUrl);
   return { id, proc, pid: proc.pid, opsUrl, spawnedAt, readyAt: performance.now() };
 }
 

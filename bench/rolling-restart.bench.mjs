@@ -31,6 +31,7 @@ import {
   runNode,
   sleep,
   waitFor,
+  waitGatewayReady,
 } from './lib/procs.mjs';
 import { adminSql, apiCall, envInt } from './lib/services.mjs';
 import { median, percentile, pMap, round } from './lib/stats.mjs';
@@ -85,15 +86,7 @@ async function startGateway() {
   });
   ctx.procs.push(proc);
   const opsUrl = `http://127.0.0.1:${opsPort}`;
-  await waitFor(
-    `gateway ${id} ready`,
-    async () => {
-      if (!proc.alive) throw new Error(`gateway ${id} exited: ${proc.output()}`);
-      return (await fetch(`${opsUrl}/readyz`)).ok;
-    },
-    30_000,
-    20,
-  );
+  await waitGatewayReady(id, proc, opsUrl);
   const gateway = { id, proc, opsUrl };
   ctx.gateways.push(gateway);
   return gateway;

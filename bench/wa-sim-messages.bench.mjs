@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { WaSimControlClient } from '@wagw/wa-sim';
 import makeWASocket, { initAuthCreds, WA_CERT_DETAILS } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
-import { cpuSeconds, freePort, killAllChildren, runNode, waitFor } from './lib/procs.mjs';
+import { cpuSeconds, killAllChildren, startSimProcess } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
 import { pMap, round } from './lib/stats.mjs';
 
@@ -129,20 +129,12 @@ class Tally {
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-sim-msg-bench-'));
-  const port = await freePort();
-  const sim = runNode('wa-sim', 'apps/wa-sim/dist/main.js', {
-    WA_SIM_PORT: String(port),
-    WA_SIM_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-  });
+  const started = await startSimProcess(dataDir);
+  const sim = started.proc;
   try {
-    const control = new WaSimControlClient(`http://127.0.0.1:${port}`);
-    await waitFor(
-      'wa-sim',
-      async () => (await fetch(`http://127.0.0.1:${port}/sim/v1/healthz`)).ok,
-    );
+    const control = new WaSimControlClient(started.controlUrl);
     WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from((await control.rootKey()).publicKey, 'base64');
-    const url = `ws://127.0.0.1:${port}/ws/chat`;
+    const url = started.webUrl;
     const tally = new Tally();
 
     const devices = Array.from({ length: DEVICES }, (_, i) => ({

@@ -34,12 +34,11 @@ import makeWASocket, {
 import { pino } from 'pino';
 import {
   cpuSeconds,
-  freePort,
   killAllChildren,
   rssMb,
-  runNode,
   sleep,
   waitFor,
+  startSimProcess,
 } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
 import { percentile, pMap, round } from './lib/stats.mjs';
@@ -119,21 +118,12 @@ function outcome(sock, onQr) {
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-sim-bench-'));
-  const port = await freePort();
-  const sim = runNode('wa-sim', 'apps/wa-sim/dist/main.js', {
-    WA_SIM_PORT: String(port),
-    WA_SIM_DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    NODE_OPTIONS: '--expose-gc',
-  });
+  const started = await startSimProcess(dataDir, { NODE_OPTIONS: '--expose-gc' });
+  const sim = started.proc;
   try {
-    const control = new WaSimControlClient(`http://127.0.0.1:${port}`);
-    await waitFor(
-      'wa-sim',
-      async () => (await fetch(`http://127.0.0.1:${port}/sim/v1/healthz`)).ok,
-    );
+    const control = new WaSimControlClient(started.controlUrl);
     WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from((await control.rootKey()).publicKey, 'base64');
-    const url = `ws://127.0.0.1:${port}/ws/chat`;
+    const url = started.webUrl;
 
     // 1. Link every device by QR, then its first login (812 prekeys uploaded).
     const devices = Array.from({ length: DEVICES }, (_, i) => ({

@@ -172,3 +172,30 @@ export function machineBusySeconds() {
   // user nice system idle iowait irq softirq steal
   return (f[0] + f[1] + f[2] + f[5] + f[6] + (f[7] ?? 0)) / clkTck;
 }
+
+/** Waits for a gateway process's `/readyz`; fails at once if the process dies. */
+export function waitGatewayReady(id, proc, opsUrl) {
+  return waitFor(
+    `gateway ${id} ready`,
+    async () => {
+      if (!proc.alive) throw new Error(`gateway ${id} exited: ${proc.output()}`);
+      return (await fetch(`${opsUrl}/readyz`)).ok;
+    },
+    30_000,
+    20,
+  );
+}
+
+/** The built wa-sim as its own process on a free port, with its root key in `dataDir`; waits for it. */
+export async function startSimProcess(dataDir, env = {}) {
+  const port = await freePort();
+  const proc = runNode('wa-sim', 'apps/wa-sim/dist/main.js', {
+    WA_SIM_PORT: String(port),
+    WA_SIM_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    ...env,
+  });
+  const controlUrl = `http://127.0.0.1:${port}`;
+  await waitFor('wa-sim', async () => (await fetch(`${controlUrl}/sim/v1/healthz`)).ok);
+  return { proc, port, controlUrl, webUrl: `ws://127.0.0.1:${port}/ws/chat` };
+}
