@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createLogger, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
+import { createLogger, guardConsole, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
 import { type GatewayConfig, loadGatewayConfig } from '@wagw/gateway';
 import {
   createInProcessMessaging,
@@ -80,6 +80,8 @@ async function main(): Promise<void> {
     ? loadGatewayConfig({ GATEWAY_ID: 'embedded', ...process.env })
     : null;
   const logger = createLogger(config.LOG_LEVEL, 'api');
+  // The embedded gateway's libsignal prints Signal session records (keys): never to stdout.
+  guardConsole(logger);
   logger.info({ config: describeConfig(config), embeddedGateway: embedGateway }, 'starting');
   const db = await openDatabase({
     databaseUrl: config.DATABASE_URL,

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { hostname } from 'node:os';
-import { createLogger, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
+import { createLogger, guardConsole, onShutdownSignal, resolveNatsSettings } from '@wagw/domain';
 import {
   authStateKeys,
   createGatewayRuntime,
@@ -16,6 +16,8 @@ import { createDataSource } from '@wagw/persistence';
 async function main(): Promise<void> {
   const config = loadGatewayConfig();
   const logger = createLogger(config.LOG_LEVEL, 'gateway');
+  // libsignal prints Signal session records (keys) to the console: never to stdout.
+  guardConsole(logger);
   const keys = authStateKeys(config);
   const nats = resolveNatsSettings(config);
   if (!config.DATABASE_URL || !nats || !keys) {

@@ -7,3 +7,4 @@ export * from './env-config.js';
 export * from './graceful-shutdown.js';
 export * from './logging.js';
 export * from './nats-settings.js';
+export * from './console-guard.js';
