@@ -22,7 +22,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WaSimControlClient } from '@wagw/wa-sim';
-import makeWASocket, { initAuthCreds, WA_CERT_DETAILS } from '@whiskeysockets/baileys';
+import makeWASocket, { WA_CERT_DETAILS } from '@whiskeysockets/baileys';
+import { memoryAuth } from './lib/memory-auth.mjs';
 import { pino } from 'pino';
 import { cpuSeconds, killAllChildren, startSimProcess } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
@@ -35,31 +36,6 @@ const logger = pino({ level: 'silent' });
 const log = (msg) => console.error(`[bench:sim-messages] ${msg}`);
 
 /** Baileys' auth state in memory. */
-function memoryAuth() {
-  const data = new Map();
-  return {
-    creds: initAuthCreds(),
-    keys: {
-      get: async (type, ids) => {
-        const out = {};
-        for (const id of ids) {
-          const v = data.get(`${type}:${id}`);
-          if (v !== undefined) out[id] = v;
-        }
-        return out;
-      },
-      set: async (set) => {
-        for (const [type, values] of Object.entries(set)) {
-          for (const [id, v] of Object.entries(values ?? {})) {
-            if (v == null) data.delete(`${type}:${id}`);
-            else data.set(`${type}:${id}`, v);
-          }
-        }
-      },
-    },
-  };
-}
-
 function socket(url, auth) {
   const sock = makeWASocket({
     waWebSocketUrl: url,

@@ -41,6 +41,7 @@ import {
   startSimProcess,
 } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
+import { memoryAuth as sharedMemoryAuth } from './lib/memory-auth.mjs';
 import { percentile, pMap, round } from './lib/stats.mjs';
 
 const DEVICES = envInt('BENCH_SIM_DEVICES', 1000);
@@ -66,27 +67,7 @@ function memoryAuth() {
   const creds = initAuthCreds();
   creds.nextPreKeyId = INITIAL_PREKEY_COUNT + 1;
   creds.firstUnuploadedPreKeyId = 1;
-  return {
-    creds,
-    keys: {
-      get: async (type, ids) => {
-        const out = {};
-        for (const id of ids) {
-          const v = data.get(`${type}:${id}`);
-          if (v !== undefined) out[id] = v;
-        }
-        return out;
-      },
-      set: async (set) => {
-        for (const [type, values] of Object.entries(set)) {
-          for (const [id, v] of Object.entries(values ?? {})) {
-            if (v == null) data.delete(`${type}:${id}`);
-            else data.set(`${type}:${id}`, v);
-          }
-        }
-      },
-    },
-  };
+  return sharedMemoryAuth(creds, data);
 }
 
 function socket(url, auth, clientId) {
