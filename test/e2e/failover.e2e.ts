@@ -1,13 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { call } from '../support/api-process.js';
-import {
-  Fleet,
-  type PairedSession,
-  pairSessions,
-  simConnections,
-  type SimConnections,
-} from '../support/fleet.js';
+import type { WaSimConnections } from '@wagw/wa-sim';
+import { Fleet, type PairedSession, pairSessions } from '../support/fleet.js';
 import { waitFor } from '../support/processes.js';
 
 /**
@@ -67,7 +62,7 @@ async function allWorkingOn(
 ): Promise<boolean> {
   const [api, sim, rows] = await Promise.all([
     listSessions(fleet, token),
-    simConnections(fleet.sim),
+    fleet.sim.control.connections(),
     leaseRows(
       db,
       sessions.map((s) => s.id),
@@ -88,7 +83,7 @@ async function allWorkingOn(
   });
 }
 
-function evictionsOf(sim: SimConnections, sessions: readonly PairedSession[]) {
+function evictionsOf(sim: WaSimConnections, sessions: readonly PairedSession[]) {
   const numbers = new Set(sessions.map((s) => s.phoneNumber));
   return sim.evictions.filter((e) => numbers.has(e.phoneNumber));
 }
@@ -113,7 +108,7 @@ function openDb(fleet: Fleet): Promise<pg.Client> {
 describe('failover: the holder is SIGKILLed', () => {
   // Baileys logs 20 sessions in at once on one gateway (pure-JS Signal keys): the product's
   // default TTL, so that a CPU-starved test machine does not make the holder fence itself.
-  const fleet = new Fleet({ driver: 'baileys', leaseTtlMs: 10_000 });
+  const fleet = new Fleet({ leaseTtlMs: 10_000 });
   const N = 20;
   let token: string;
   let db: pg.Client;
@@ -147,7 +142,7 @@ describe('failover: the holder is SIGKILLed', () => {
     expect(failoverMs).toBeLessThanOrEqual(fleet.leaseTtlMs + 2_000);
 
     // The dead process's sockets closed with it: the survivor is the only holder, never a second one.
-    expect(evictionsOf(await simConnections(fleet.sim), sessions)).toEqual([]);
+    expect(evictionsOf(await fleet.sim.control.connections(), sessions)).toEqual([]);
     const rows = await leaseRows(
       db,
       sessions.map((s) => s.id),
@@ -207,7 +202,7 @@ describe('fencing: a stale holder (SIGSTOP, then SIGCONT) writes nothing', () =>
       const [rows, api, sim] = await Promise.all([
         leaseRows(db, ids),
         listSessions(fleet, token),
-        simConnections(fleet.sim),
+        fleet.sim.control.connections(),
       ]);
       for (const s of sessions) {
         const before = held.get(s.id)!;
@@ -239,7 +234,7 @@ describe('fencing: a stale holder (SIGSTOP, then SIGCONT) writes nothing', () =>
 
     // The stale process never reconnected: at most the one eviction of the takeover per device,
     // always of gw-a by gw-b, never of the survivor.
-    const evictions = evictionsOf(await simConnections(fleet.sim), sessions);
+    const evictions = evictionsOf(await fleet.sim.control.connections(), sessions);
     for (const e of evictions) {
       expect(e).toMatchObject({ evictedClientId: 'gw-a', byClientId: 'gw-b' });
     }
@@ -331,7 +326,7 @@ describe('drain: POST /gateways/{id}:drain hands every session to the peer', () 
       expect.objectContaining({ id: 'gw-b', draining: false, sessionsHeld: 5 }),
     ]);
     // A hand-over, not a takeover: gw-a closed each socket before gw-b connected.
-    expect(evictionsOf(await simConnections(fleet.sim), sessions)).toEqual([]);
+    expect(evictionsOf(await fleet.sim.control.connections(), sessions)).toEqual([]);
 
     // Still running, but draining: a new session goes to the peer.
     const created = await call(fleet.api.baseUrl, 'POST', '/api/v1/sessions', {
@@ -408,6 +403,6 @@ describe('SIGTERM: the holder hands over at once', () => {
     expect(before.rows[0]!.before).toBe(true);
     expect(handoverMs).toBeLessThan(fleet.leaseTtlMs);
     expect(await exited).toBe(0);
-    expect(evictionsOf(await simConnections(fleet.sim), sessions)).toEqual([]);
+    expect(evictionsOf(await fleet.sim.control.connections(), sessions)).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { call } from '../support/api-process.js';
-import { Fleet, simPost } from '../support/fleet.js';
+import { Fleet } from '../support/fleet.js';
 import { waitFor } from '../support/processes.js';
 
 describe('fleet smoke (1 API + 2 gateways + wa-sim, NATS, Postgres)', () => {
@@ -23,11 +23,8 @@ describe('fleet smoke (1 API + 2 gateways + wa-sim, NATS, Postgres)', () => {
       token: key,
     });
     expect(qr.status).toBe(200);
-    const scan = await simPost(fleet.sim, '/sim/v1/qr:scan', {
-      qr: qr.body.qr,
-      phoneNumber: '6281234567890',
-    });
-    expect(scan.status).toBe(200);
+    const scan = await fleet.sim.control.scanQr(qr.body.qr, '6281234567890');
+    expect(scan).toMatchObject({ phoneNumber: '6281234567890' });
     const working = await waitFor('working', async () => {
       const res = await call(fleet.api.baseUrl, 'GET', `/api/v1/sessions/${created.body.id}`, {
         token: key,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { WaSimControlClient, WaSimControlError } from '@wagw/wa-sim';
 import { call } from '../support/api-process.js';
 import { EMBEDDED_GATEWAY_ID, EmbeddedFleet } from '../support/embedded-fleet.js';
 import { Fleet } from '../support/fleet.js';
@@ -25,12 +26,6 @@ interface Session {
   createdAt: number;
 }
 
-interface SimConnection {
-  phoneNumber: string;
-  clientId: string;
-  since: number;
-}
-
 /** What every test sees of a running product, whichever transport it runs on. */
 interface Target {
   baseUrl: string;
@@ -47,7 +42,7 @@ interface Target {
 const BAILEYS_SANDBOX = { WA_DRIVER: 'baileys', WA_NETWORK: 'sandbox' };
 
 async function distributed(): Promise<Target> {
-  const fleet = new Fleet({ driver: 'baileys' });
+  const fleet = new Fleet();
   try {
     await fleet.start(['gw-a', 'gw-b']);
   } catch (error) {
@@ -133,23 +128,24 @@ describe.each([
       20_000,
     );
 
-  async function sim(method: string, simPath: string, body?: unknown) {
-    const res = await fetch(`${t.simControlUrl}${simPath}`, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text ? JSON.parse(text) : undefined };
-  }
-  const simConnections = async () =>
-    (await sim('GET', '/sim/v1/connections')).body as {
-      items: SimConnection[];
-      evictions: { phoneNumber: string }[];
-    };
+  /** The phone and the network, played through the sim's control API. */
+  const sim = () => new WaSimControlClient(t.simControlUrl);
+  const simConnections = () => sim().connections();
   const liveConnection = async (phone: string) =>
     (await simConnections()).items.find((c) => c.phoneNumber === phone);
-  const simDevice = (phone: string) => sim('GET', `/sim/v1/devices/${phone}`);
+  const simDevice = (phone: string) => sim().device(phone);
+  /** The sim does not know the device (it was unlinked): 404 not_found. */
+  async function expectNoSimDevice(phone: string): Promise<void> {
+    const error = await simDevice(phone).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WaSimControlError);
+    expect({
+      status: (error as WaSimControlError).status,
+      code: (error as WaSimControlError).code,
+    }).toEqual({ status: 404, code: 'not_found' });
+  }
   const untilNoConnection = (phone: string) =>
     waitFor(`no live sim connection for ${phone}`, async () => !(await liveConnection(phone)));
 
@@ -159,8 +155,7 @@ describe.each([
     expect(created.status).toBe(201);
     const qr = await call(t.baseUrl, 'GET', path(created.body.id, '/qr'), { token: key });
     expect(qr.status).toBe(200);
-    const scan = await sim('POST', '/sim/v1/qr:scan', { qr: qr.body.qr, phoneNumber: phone });
-    expect(scan.status).toBe(200);
+    expect(await sim().scanQr(qr.body.qr, phone)).toMatchObject({ phoneNumber: phone });
     return until(key, created.body.id, 'working', (s) => s.status === 'working');
   }
 
@@ -212,13 +207,13 @@ describe.each([
     const bytes = Buffer.from(await png.arrayBuffer());
     expect(bytes.subarray(0, 8).equals(PNG_SIGNATURE)).toBe(true);
 
-    const scan = await sim('POST', '/sim/v1/qr:scan', { qr: qr.body.qr, phoneNumber: phone });
-    expect(scan.status).toBe(200);
+    const scan = await sim().scanQr(qr.body.qr, phone);
+    expect(scan).toMatchObject({ phoneNumber: phone });
     const working = await until(keyA, id, 'working', (s) => s.status === 'working');
     expect(working).toMatchObject({
       phoneNumber: phone,
       waJid: `${phone}@s.whatsapp.net`,
-      waLid: scan.body.waLid,
+      waLid: scan.waLid,
     });
     expect(working.waLid).toMatch(/^\d+@lid$/);
     expect(working.lastConnectedAt).toBeGreaterThanOrEqual(created.body.createdAt);
@@ -272,11 +267,8 @@ describe.each([
     });
     expect(code.body.expiresAt).toBeGreaterThan(Date.now());
 
-    const entered = await sim('POST', '/sim/v1/pairing-codes:enter', {
-      code: code.body.code,
-      phoneNumber: phone,
-    });
-    expect(entered.status).toBe(200);
+    const entered = await sim().enterPairingCode(code.body.code, phone);
+    expect(entered).toMatchObject({ phoneNumber: phone });
     const working = await until(keyA, id, 'working', (s) => s.status === 'working');
     expect(working).toMatchObject({ phoneNumber: phone, waJid: `${phone}@s.whatsapp.net` });
     expect(t.expectGatewayIds).toContain(working.gatewayId);
@@ -290,7 +282,7 @@ describe.each([
   it(':stop keeps the pairing (idempotent); :start reconnects without re-pairing (idempotent); :restart reconnects', async () => {
     const phone = nextPhone();
     const s = await pairByQr(keyA, phone);
-    const { linkedAt } = (await simDevice(phone)).body as { linkedAt: number };
+    const { linkedAt } = await simDevice(phone);
 
     const stopped = await command(keyA, s.id, 'stop');
     expect(stopped.status).toBe(200);
@@ -304,7 +296,7 @@ describe.each([
     });
     await untilNoConnection(phone);
     // Still linked on the phone: only the connection closed.
-    expect((await simDevice(phone)).body).toMatchObject({ connected: false, linkedAt });
+    expect(await simDevice(phone)).toMatchObject({ connected: false, linkedAt });
     expect((await get(keyA, s.id)).body).toMatchObject({
       status: 'stopped',
       gatewayId: null,
@@ -322,7 +314,7 @@ describe.each([
     const working = await until(keyA, s.id, 'working again', (x) => x.status === 'working');
     expect(working).toMatchObject({ phoneNumber: phone, waJid: s.waJid, waLid: s.waLid });
     expect(t.expectGatewayIds).toContain(working.gatewayId);
-    expect((await simDevice(phone)).body).toMatchObject({ connected: true, linkedAt });
+    expect(await simDevice(phone)).toMatchObject({ connected: true, linkedAt });
     const connection = await waitFor('sim connection', () => liveConnection(phone));
     expect(connection.clientId).toBe(working.gatewayId);
 
@@ -347,7 +339,7 @@ describe.each([
     );
     expect(afterRestart).toMatchObject({ phoneNumber: phone, waJid: s.waJid });
     expect(t.expectGatewayIds).toContain(afterRestart.gatewayId);
-    expect((await simDevice(phone)).body).toMatchObject({ connected: true, linkedAt });
+    expect(await simDevice(phone)).toMatchObject({ connected: true, linkedAt });
     // Never two sockets on the device: the network evicted nobody.
     expect((await simConnections()).evictions.filter((e) => e.phoneNumber === phone)).toEqual([]);
 
@@ -362,7 +354,7 @@ describe.each([
       (x) => x.status === 'working',
     );
     expect(recovered).toMatchObject({ phoneNumber: phone, waJid: s.waJid });
-    expect((await simDevice(phone)).body).toMatchObject({ connected: true, linkedAt });
+    expect(await simDevice(phone)).toMatchObject({ connected: true, linkedAt });
   });
 
   it(':start and :restart of an unpaired session are 409 and start nothing', async () => {
@@ -390,7 +382,7 @@ describe.each([
       waLid: null,
     });
     await untilNoConnection(phone);
-    expectError(await simDevice(phone), 404, 'not_found');
+    await expectNoSimDevice(phone);
 
     const again = await command(keyA, s.id, 'logout');
     expect(again.status).toBe(200);
@@ -409,7 +401,7 @@ describe.each([
     const s = await pairByQr(keyA, phone);
     expect((await command(keyA, s.id, 'stop')).status).toBe(200);
     await untilNoConnection(phone);
-    expect((await simDevice(phone)).status).toBe(200);
+    await expect(simDevice(phone)).resolves.toMatchObject({ phoneNumber: phone });
 
     const out = await command(keyA, s.id, 'logout');
     expect(out.status).toBe(200);
@@ -420,7 +412,7 @@ describe.each([
       waJid: null,
       waLid: null,
     });
-    expectError(await simDevice(phone), 404, 'not_found');
+    await expectNoSimDevice(phone);
     expect(await liveConnection(phone)).toBeUndefined();
     expect((await get(keyA, s.id)).body).toMatchObject({ status: 'stopped', phoneNumber: null });
   });
@@ -433,7 +425,7 @@ describe.each([
     expect(deleted.status).toBe(204);
     expect(deleted.body).toBeUndefined();
     await untilNoConnection(phone);
-    expectError(await simDevice(phone), 404, 'not_found');
+    await expectNoSimDevice(phone);
     expectError(await get(keyA, s.id), 404, 'not_found');
     const list = await call(t.baseUrl, 'GET', '/api/v1/sessions', { token: keyA });
     expect(list.body.items.map((x: Session) => x.id)).not.toContain(s.id);
@@ -445,7 +437,7 @@ describe.each([
     const phone = nextPhone();
     const s = await pairByQr(keyA, phone, 'org A line');
     const before = await waitFor('sim connection', () => liveConnection(phone));
-    const { linkedAt } = (await simDevice(phone)).body as { linkedAt: number };
+    const { linkedAt } = await simDevice(phone);
 
     const attempts: [string, string, unknown?][] = [
       ['POST', path(s.id, ':start')],
@@ -479,7 +471,7 @@ describe.each([
     });
     // Not stopped, restarted or logged out on the network either.
     expect(await liveConnection(phone)).toEqual(before);
-    expect((await simDevice(phone)).body).toMatchObject({ connected: true, linkedAt });
+    expect(await simDevice(phone)).toMatchObject({ connected: true, linkedAt });
   });
 
   it('unknown custom methods and the internal route form are 404', async () => {

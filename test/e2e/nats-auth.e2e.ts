@@ -151,7 +151,9 @@ describe('NATS with per-role credentials and permissions', () => {
       DATABASE_URL: fleet.db.url,
       NATS_URL: urlFor('gateway', 'wrong-password'),
       AUTH_STATE_KEY: fleet.authStateKey,
-      WA_SIM_URL: fleet.sim.url,
+      WA_DRIVER: 'baileys',
+      WA_NETWORK: 'sandbox',
+      WA_SIM_URL: fleet.sim.controlUrl,
     });
     const code = await new Promise<number | null>((r) => proc.child.once('exit', r));
     expect(code).not.toBe(0);
@@ -231,10 +233,7 @@ describe('NATS with per-role credentials and permissions', () => {
 
     await new Promise((r) => setTimeout(r, 500));
     expect((await row(paired.id)).status).toBe('working');
-    const device = (await (
-      await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${paired.phoneNumber}`)
-    ).json()) as { connected: boolean };
-    expect(device.connected).toBe(true);
+    expect(await fleet.sim.control.device(paired.phoneNumber)).toMatchObject({ connected: true });
   });
 });
 
@@ -314,6 +313,9 @@ describe('NATS over mutual TLS, with a password, an NKey seed, and in `npm start
 
   it('runs `npm start` on that NATS: API and embedded gateway share one identity', async () => {
     const embedded = new EmbeddedFleet({
+      // The real Baileys client on the in-process sandbox, as every suite (issue 8).
+      WA_DRIVER: 'baileys',
+      WA_NETWORK: 'sandbox',
       ...tlsEnv(),
       NATS_URL: `tls://standalone:${password}@localhost:${nats.port}`,
       NATS_PREFIX: 'embedded',

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { call } from '../support/api-process.js';
-import { Fleet, type PairedSession, pairSessions, simConnections } from '../support/fleet.js';
+import { Fleet, type PairedSession, pairSessions } from '../support/fleet.js';
 import { waitFor } from '../support/processes.js';
 import {
   alertRules,
@@ -168,7 +168,7 @@ describe('observability: metrics, correlation ids, drain (API + 2 gateways + wa-
       });
       return s.body.status === 'working' && s.body.gatewayId === peer.id;
     });
-    expect((await simConnections(fleet.sim)).evictions).toEqual([]);
+    expect((await fleet.sim.control.connections()).evictions).toEqual([]);
     // Only POST, only /drain.
     expect((await fetch(`${holder.opsUrl}/drain`)).status).toBe(404);
   });

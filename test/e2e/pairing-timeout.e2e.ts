@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { call } from '../support/api-process.js';
-import { Fleet, simConnections } from '../support/fleet.js';
+import { Fleet } from '../support/fleet.js';
 import { waitFor } from '../support/processes.js';
 
 /**
@@ -11,7 +11,6 @@ import { waitFor } from '../support/processes.js';
 describe('an unscanned pairing', () => {
   // Six refs of 300 ms: Baileys gives up on an unscanned pairing after about two seconds (408).
   const fleet = new Fleet({
-    driver: 'baileys',
     simEnv: { WA_SIM_QR_TTL_MS: '300' },
     gatewayEnv: { WA_QR_TIMEOUT_MS: '300' },
     apiEnv: { ORG_MAX_PAIRING: '1' },
@@ -68,7 +67,7 @@ describe('an unscanned pairing', () => {
     }
     // Not retried: no new pairing connection shows up on the network.
     await new Promise((r) => setTimeout(r, 1_500));
-    const { pairing } = (await simConnections(fleet.sim)) as unknown as { pairing: unknown[] };
+    const { pairing } = await fleet.sim.control.connections();
     expect(pairing).toEqual([]);
     const after = await call(fleet.api.baseUrl, 'GET', `/api/v1/sessions/${id}`, { token });
     expect(after.body.status).toBe('stopped');

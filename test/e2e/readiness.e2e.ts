@@ -71,7 +71,9 @@ describe('readiness and NATS', () => {
     expect((await probe(gatewayUrl())).status).toBe(200);
     await nats.stop();
 
-    // Sessions to hold: their events (starting, QR, ...) cannot be published.
+    // Sessions to hold: their events (starting, QR, ...) cannot be published. Unpaired on
+    // purpose: claiming them and pairing (Baileys asking the sim for QR codes) is all this needs,
+    // so no login with creds is involved.
     const org = newOrganizationId();
     const held = await newSessions(ds, org, 15);
     await waitFor('claimed while NATS is down', async () =>

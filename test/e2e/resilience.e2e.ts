@@ -1,13 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import { type ApiProcess, call, startApiProcess } from '../support/api-process.js';
-import {
-  Fleet,
-  type PairedSession,
-  pairSessions,
-  simPost,
-  type SimProcess,
-} from '../support/fleet.js';
+import { Fleet, type PairedSession, pairSessions } from '../support/fleet.js';
 import { ThrowawayNats } from '../support/nats-server.js';
 import { waitFor } from '../support/processes.js';
 
@@ -29,15 +23,6 @@ async function getSession(baseUrl: string, token: string, id: string): Promise<A
   const res = await call(baseUrl, 'GET', `/api/v1/sessions/${id}`, { token });
   if (res.status !== 200) throw new Error(`GET ${id}: ${res.status}`);
   return res.body as ApiSession;
-}
-
-interface Device {
-  connected: boolean;
-  clientId: string | null;
-}
-
-async function simDevice(sim: SimProcess, phoneNumber: string): Promise<Device> {
-  return (await fetch(`${sim.controlUrl}/sim/v1/devices/${phoneNumber}`)).json() as Promise<Device>;
 }
 
 interface TruthRow {
@@ -129,7 +114,9 @@ describe('a lost command, and an API restart, lose nothing', () => {
         `lost stop: answered ${stopped.status} (status ${stopped.body.status}) in ${answerMs} ms, honoured ${stopMs} ms after the request (renewal every ${renewMs} ms)\n`,
       );
       expect(stopMs).toBeLessThanOrEqual(renewMs + 1_000);
-      expect(await simDevice(fleet.sim, toStop.phoneNumber)).toMatchObject({ connected: false });
+      expect(await fleet.sim.control.device(toStop.phoneNumber)).toMatchObject({
+        connected: false,
+      });
       const row = await truth(db, toStop.id);
       expect(row).toMatchObject({ desired_state: 'stopped', owner_id: null, creds: true });
       // Stopped, not logged out: still paired.
@@ -147,16 +134,13 @@ describe('a lost command, and an API restart, lose nothing', () => {
 
     expect(await fleet.api.stop()).toBe(0);
     // The phone unlinks one device, the network drops the other (it reconnects).
-    expect(
-      (await simPost(fleet.sim, `/sim/v1/devices/${toLogout.phoneNumber}:logout`)).body,
-    ).toMatchObject({
+    expect(await fleet.sim.control.logout(toLogout.phoneNumber)).toMatchObject({
       loggedOut: true,
       wasConnected: true,
     });
-    expect(
-      (await simPost(fleet.sim, `/sim/v1/devices/${toDrop.phoneNumber}:disconnect`, { code: 428 }))
-        .status,
-    ).toBe(200);
+    expect(await fleet.sim.control.disconnect(toDrop.phoneNumber, 428)).toMatchObject({
+      code: 428,
+    });
 
     // The gateway acted while the API was down.
     await waitFor('the logout applied by the gateway', async () => {
@@ -164,7 +148,7 @@ describe('a lost command, and an API restart, lose nothing', () => {
       return row.desired_state === 'stopped' && row.owner_id === null && !row.creds;
     });
     await waitFor('the dropped device reconnected', async () => {
-      const device = await simDevice(fleet.sim, toDrop.phoneNumber);
+      const device = await fleet.sim.control.device(toDrop.phoneNumber);
       return device.connected && device.clientId === 'gw-a';
     });
 
@@ -229,25 +213,26 @@ describe('a NATS restart loses no status change', () => {
     );
     expect(stopped.status).toBe(200);
     // The phone unlinks one device, the network drops another (it reconnects).
-    expect(
-      (await simPost(fleet.sim, `/sim/v1/devices/${toLogout.phoneNumber}:logout`)).status,
-    ).toBe(200);
-    expect(
-      (await simPost(fleet.sim, `/sim/v1/devices/${toDrop.phoneNumber}:disconnect`, { code: 428 }))
-        .status,
-    ).toBe(200);
+    expect(await fleet.sim.control.logout(toLogout.phoneNumber)).toMatchObject({
+      loggedOut: true,
+    });
+    expect(await fleet.sim.control.disconnect(toDrop.phoneNumber, 428)).toMatchObject({
+      code: 428,
+    });
 
     // The gateway acted on all three without NATS.
     await waitFor('the stop applied by the gateway', async () => {
       const row = await truth(db, toStop.id);
-      return row.owner_id === null && !(await simDevice(fleet.sim, toStop.phoneNumber)).connected;
+      return (
+        row.owner_id === null && !(await fleet.sim.control.device(toStop.phoneNumber)).connected
+      );
     });
     await waitFor('the logout applied by the gateway', async () => {
       const row = await truth(db, toLogout.id);
       return row.desired_state === 'stopped' && row.owner_id === null && !row.creds;
     });
     await waitFor('the dropped device reconnected', async () => {
-      const device = await simDevice(fleet.sim, toDrop.phoneNumber);
+      const device = await fleet.sim.control.device(toDrop.phoneNumber);
       return device.connected && device.clientId === 'gw-a';
     });
     // Nothing could be folded meanwhile: the API still shows the old state.

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { call } from '../support/api-process.js';
-import { Fleet, type PairedSession, pairSessions, simConnections } from '../support/fleet.js';
+import { Fleet, type PairedSession, pairSessions } from '../support/fleet.js';
 import { waitFor } from '../support/processes.js';
 
 const SESSIONS = 30;
@@ -65,11 +65,11 @@ describe(`rolling restart of 3 gateways under ${SESSIONS} working sessions`, () 
       await fleet.startGateway(`gw-${next++}`);
     }
     expect(handedOver).toBeGreaterThanOrEqual(SESSIONS);
-    expect((await simConnections(fleet.sim)).evictions).toEqual([]);
+    expect((await fleet.sim.control.connections()).evictions).toEqual([]);
     const final = await states();
     expect(final.filter((s) => s.status !== 'working')).toEqual([]);
     // Every device is connected once, by the gateway the API names for its session.
-    const connections = (await simConnections(fleet.sim)).items;
+    const connections = (await fleet.sim.control.connections()).items;
     expect(connections).toHaveLength(SESSIONS);
     const byPhone = new Map(connections.map((c) => [c.phoneNumber, c.clientId]));
     for (const s of sessions) {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { WaSimControlClient, WaSimControlError } from '@wagw/wa-sim';
 import { type ApiProcess, call, cliCreateApiKey, migrate, startApiProcess } from './api-process.js';
 import { freePort, type RunningProcess, runNode, waitFor } from './processes.js';
 import { createTestDatabase, dropTestDatabase } from './test-database.js';
@@ -11,6 +12,8 @@ export interface SimProcess {
   process: RunningProcess;
   url: string;
   controlUrl: string;
+  /** The sim's control API (the one typed client: libs/wa-sim). */
+  control: WaSimControlClient;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -32,6 +35,7 @@ export async function startSimProcess(env: Record<string, string> = {}): Promise
     process: proc,
     url: `ws://127.0.0.1:${port}/ws`,
     controlUrl,
+    control: new WaSimControlClient(controlUrl),
     stop: (signal) => proc.stop(signal),
   };
 }
@@ -46,7 +50,9 @@ export interface GatewayProcess {
 
 /**
  * One isolated fleet: its own database (migrated), its own NATS subject prefix, a wa-sim
- * process, an API process and any number of gateway processes, all real.
+ * process, an API process and any number of gateway processes, all real. The gateways run the
+ * real Baileys client on the sandbox (WA_DRIVER=baileys, WA_NETWORK=sandbox): sessions must be
+ * paired through the sim (`pairSessions`) to log in.
  */
 export class Fleet {
   readonly prefix: string;
@@ -69,11 +75,6 @@ export class Fleet {
       apiEnv?: Record<string, string>;
       gatewayEnv?: Record<string, string>;
       simEnv?: Record<string, string>;
-      /**
-       * The gateways' WhatsApp client: the real Baileys on the sandbox, or the retiring
-       * `wa-sim/1` adapter (the default until every suite runs Baileys: issue 8).
-       */
-      driver?: 'baileys' | 'simulated';
     } = {},
   ) {
     this.prefix = options.prefix ?? `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -81,10 +82,6 @@ export class Fleet {
 
   get natsUrl(): string {
     return this.options.natsUrl ?? NATS_URL;
-  }
-
-  get driver(): 'baileys' | 'simulated' {
-    return this.options.driver ?? 'simulated';
   }
 
   get leaseTtlMs(): number {
@@ -123,9 +120,8 @@ export class Fleet {
       NATS_URL: this.natsUrl,
       NATS_PREFIX: this.prefix,
       AUTH_STATE_KEY: this.authStateKey,
-      ...(this.driver === 'baileys'
-        ? { WA_DRIVER: 'baileys', WA_NETWORK: 'sandbox' }
-        : { WA_DRIVER: 'simulated' }),
+      WA_DRIVER: 'baileys',
+      WA_NETWORK: 'sandbox',
       WA_SIM_URL: this.sim.controlUrl,
       LEASE_TTL_MS: String(this.leaseTtlMs),
       ...this.options.gatewayEnv,
@@ -196,15 +192,10 @@ export async function deleteStreams(prefix: string, natsUrl = NATS_URL): Promise
   }
 }
 
-export interface SimConnections {
-  items: { phoneNumber: string; clientId: string; since: number }[];
-  evictions: { phoneNumber: string; evictedClientId: string; byClientId: string; at: number }[];
-}
-
-export async function simConnections(sim: SimProcess): Promise<SimConnections> {
-  return (await fetch(`${sim.controlUrl}/sim/v1/connections`)).json() as Promise<SimConnections>;
-}
-
+/**
+ * @deprecated Use `fleet.sim.control` (WaSimControlClient, the one typed client). Kept only for
+ * test/e2e/messages.e2e.ts until its move to Baileys (issue 8) replaces it there.
+ */
 export async function simPost(
   sim: SimProcess,
   path: string,
@@ -252,10 +243,14 @@ export async function pairSessions(
         async () => {
           const qr = await call(fleet.api.baseUrl, 'GET', `/api/v1/sessions/${id}/qr`, { token });
           if (qr.status !== 200) return false;
-          return (
-            (await simPost(fleet.sim, '/sim/v1/qr:scan', { qr: qr.body.qr, phoneNumber }))
-              .status === 200
-          );
+          try {
+            await fleet.sim.control.scanQr(qr.body.qr as string, phoneNumber);
+            return true;
+          } catch (error) {
+            // A QR that rotated between the GET and the scan: read the current one again.
+            if (error instanceof WaSimControlError) return false;
+            throw error;
+          }
         },
         30_000,
         200,
