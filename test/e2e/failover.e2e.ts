@@ -106,10 +106,11 @@ function openDb(fleet: Fleet): Promise<pg.Client> {
 }
 
 describe('failover: the holder is SIGKILLed', () => {
-  // Baileys logs 20 sessions in at once on one gateway (pure-JS Signal keys): the product's
-  // default TTL, so that a CPU-starved test machine does not make the holder fence itself.
+  // Baileys logs every session in at once on one gateway (pure-JS Signal keys): the product's
+  // default TTL, so that a CPU-starved test machine does not make the holder fence itself. Ten
+  // sessions fail over together; more only make the suite longer on a two-core runner.
   const fleet = new Fleet({ leaseTtlMs: 10_000 });
-  const N = 20;
+  const N = 10;
   let token: string;
   let db: pg.Client;
 
@@ -155,8 +156,10 @@ describe('failover: the holder is SIGKILLed', () => {
 });
 
 describe('fencing: a stale holder (SIGSTOP, then SIGCONT) writes nothing', () => {
-  const fleet = new Fleet();
-  const M = 10;
+  // The product's default TTL: the survivor logs every session in with Baileys while it must
+  // keep renewing, which a 3 s TTL does not survive on a CPU-starved machine.
+  const fleet = new Fleet({ leaseTtlMs: 10_000 });
+  const M = 6;
   let token: string;
   let db: pg.Client;
 
@@ -258,7 +261,8 @@ describe('fencing: a stale holder (SIGSTOP, then SIGCONT) writes nothing', () =>
 });
 
 describe('drain: POST /gateways/{id}:drain hands every session to the peer', () => {
-  const fleet = new Fleet();
+  // The product's default TTL (Baileys logins while renewing, as above); a drain needs none.
+  const fleet = new Fleet({ leaseTtlMs: 10_000 });
   let token: string;
   let admin: string;
   let db: pg.Client;
@@ -351,7 +355,8 @@ describe('drain: POST /gateways/{id}:drain hands every session to the peer', () 
 });
 
 describe('SIGTERM: the holder hands over at once', () => {
-  const fleet = new Fleet();
+  // The product's default TTL: the hand-over (five Baileys logins on the peer) must beat it.
+  const fleet = new Fleet({ leaseTtlMs: 10_000 });
   let token: string;
   let db: pg.Client;
 
