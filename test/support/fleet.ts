@@ -10,14 +10,16 @@ export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 
 export interface SimProcess {
   process: RunningProcess;
-  url: string;
+  /** Where WhatsApp Web clients connect (Baileys' `waWebSocketUrl`). */
+  webUrl: string;
+  /** `http://host:port`: the control API, and what gateways get as WA_SIM_URL. */
   controlUrl: string;
   /** The sim's control API (the one typed client: libs/wa-sim). */
   control: WaSimControlClient;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** The simulated WhatsApp network as its own process (`apps/wa-sim/dist/main.js`). */
+/** The sandbox WhatsApp network (wa-sim) as its own process (`apps/wa-sim/dist/main.js`). */
 export async function startSimProcess(env: Record<string, string> = {}): Promise<SimProcess> {
   const port = await freePort();
   const proc = runNode('apps/wa-sim/dist/main.js', {
@@ -33,7 +35,7 @@ export async function startSimProcess(env: Record<string, string> = {}): Promise
   });
   return {
     process: proc,
-    url: `ws://127.0.0.1:${port}/ws`,
+    webUrl: `ws://127.0.0.1:${port}/ws/chat`,
     controlUrl,
     control: new WaSimControlClient(controlUrl),
     stop: (signal) => proc.stop(signal),
