@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { WaSimControlClient, WaSimControlError } from '@wagw/wa-sim';
+import { type WaSimControlClient, WaSimControlError } from '@wagw/wa-sim';
 import pg from 'pg';
 import { call } from '../support/api-process.js';
 import { Fleet, pairSessions, type PairedSession } from '../support/fleet.js';
@@ -27,7 +27,7 @@ interface Row {
 
 describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
   // Pings every 2 s, so a silent network (408) is noticed after 2 + 5 s.
-  const fleet = new Fleet({ driver: 'baileys', gatewayEnv: { WA_KEEPALIVE_MS: '2000' } });
+  const fleet = new Fleet({ gatewayEnv: { WA_KEEPALIVE_MS: '2000' } });
   let token: string;
   let db: pg.Client;
   let sim: WaSimControlClient;
@@ -71,7 +71,7 @@ describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
     token = await fleet.apiKey(ORG);
     db = new pg.Client({ connectionString: fleet.db.url });
     await db.connect();
-    sim = new WaSimControlClient(fleet.sim.controlUrl);
+    sim = fleet.sim.control;
     events = new SseRecorder(`${fleet.api.baseUrl}/api/v1/events`, token);
     await events.waitForOpen();
     for (const s of await pairSessions(fleet, token, Object.values(PHONES)))
@@ -88,7 +88,9 @@ describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
     expect((await row(s.id)).creds).toBe(true);
     await sim.logout(s.phoneNumber);
 
-    await waitFor('logged out', async () => eventsOf(s.id, 'session.logged_out').length > 0);
+    await waitFor('logged out', () =>
+      Promise.resolve(eventsOf(s.id, 'session.logged_out').length > 0),
+    );
     const after = await waitFor('stopped and unpaired', async () => {
       const now = await get(s.id);
       return now.status === 'stopped' && now.phoneNumber === null ? now : null;
@@ -168,10 +170,12 @@ describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
 
       await waitFor(
         `starting after ${code}`,
-        async () =>
-          statuses(s.id)
-            .slice(before)
-            .some((e) => e.status === 'starting'),
+        () =>
+          Promise.resolve(
+            statuses(s.id)
+              .slice(before)
+              .some((e) => e.status === 'starting'),
+          ),
         20_000,
       );
       const starting = statuses(s.id)
@@ -180,7 +184,7 @@ describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
       expect(starting.reason).toMatch(new RegExp(`^${code}`));
       await waitFor(
         `working after ${code}`,
-        async () => statuses(s.id).slice(before).at(-1)?.status === 'working',
+        () => Promise.resolve(statuses(s.id).slice(before).at(-1)?.status === 'working'),
         20_000,
       );
       const now = await get(s.id);
