@@ -88,7 +88,9 @@ describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
     expect((await row(s.id)).creds).toBe(true);
     await sim.logout(s.phoneNumber);
 
-    await waitFor('logged out', async () => eventsOf(s.id, 'session.logged_out').length > 0);
+    await waitFor('logged out', () =>
+      Promise.resolve(eventsOf(s.id, 'session.logged_out').length > 0),
+    );
     const after = await waitFor('stopped and unpaired', async () => {
       const now = await get(s.id);
       return now.status === 'stopped' && now.phoneNumber === null ? now : null;
@@ -168,10 +170,12 @@ describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
 
       await waitFor(
         `starting after ${code}`,
-        async () =>
-          statuses(s.id)
-            .slice(before)
-            .some((e) => e.status === 'starting'),
+        () =>
+          Promise.resolve(
+            statuses(s.id)
+              .slice(before)
+              .some((e) => e.status === 'starting'),
+          ),
         20_000,
       );
       const starting = statuses(s.id)
@@ -180,7 +184,7 @@ describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
       expect(starting.reason).toMatch(new RegExp(`^${code}`));
       await waitFor(
         `working after ${code}`,
-        async () => statuses(s.id).slice(before).at(-1)?.status === 'working',
+        () => Promise.resolve(statuses(s.id).slice(before).at(-1)?.status === 'working'),
         20_000,
       );
       const now = await get(s.id);
