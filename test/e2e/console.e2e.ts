@@ -47,7 +47,7 @@ describe('the web console', () => {
     await mkdir(ARTIFACTS, { recursive: true });
     simPort = await freePort();
     api = await startApiProcess(
-      { DATA_DIR: dataDir, WA_SIM_PORT: String(simPort) },
+      { DATA_DIR: dataDir, WA_NETWORK: 'sandbox', WA_SIM_PORT: String(simPort) },
       ['--embedded-gateway'],
       120_000, // PGlite boots slowly on a loaded machine
     );

@@ -7,11 +7,11 @@ import { SseRecorder } from '../support/sse-recorder.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
- * `npm start` (one process: PGlite, in-process transport, one gateway, the simulated network)
- * gives the same event semantics as the distributed setup, restarts included: positions are
+ * `npm run start:sandbox` (one process: PGlite, in-process transport, one gateway driving Baileys,
+ * the simulated network) gives the same event semantics as the distributed setup, restarts included: positions are
  * kept in the file log in DATA_DIR, the webhook queue in the embedded database.
  */
-describe('events in the embedded product (npm start), across a restart', () => {
+describe('events in the embedded product (npm run start:sandbox), across a restart', () => {
   const product = new EmbeddedFleet({
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
     WEBHOOK_RETRY_BASE_MS: '300',
@@ -46,7 +46,7 @@ describe('events in the embedded product (npm start), across a restart', () => {
     try {
       await client.waitForOpen();
 
-      // A session paired on the simulated network: starting, QR, paired, working.
+      // A session paired for real on the simulated network: starting, QR, paired, working.
       const session = await call(product.api.baseUrl, 'POST', '/api/v1/sessions', {
         token: key,
         body: { start: true },
@@ -55,12 +55,11 @@ describe('events in the embedded product (npm start), across a restart', () => {
       const qr = await call(product.api.baseUrl, 'GET', `/api/v1/sessions/${id}/qr`, {
         token: key,
       });
-      const scan = await fetch(`${product.simControlUrl}/sim/v1/qr:scan`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ qr: qr.body.qr, phoneNumber: '6281111111111' }),
+      expect(qr.status).toBe(200);
+      // The phone scans it (Baileys on the sandbox): linked, then the session logs in.
+      await expect(product.sim.scanQr(qr.body.qr, '6281111111111')).resolves.toMatchObject({
+        phoneNumber: '6281111111111',
       });
-      expect([qr.status, scan.status]).toEqual([200, 200]);
       await waitFor('working event', () =>
         Promise.resolve(
           client.events.some(
