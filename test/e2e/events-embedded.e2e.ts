@@ -1,7 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { call } from '../support/api-process.js';
 import { EmbeddedFleet } from '../support/embedded-fleet.js';
+import { childPids, listeningPorts } from '../support/process-sockets.js';
 import { waitFor } from '../support/processes.js';
 import { SseRecorder } from '../support/sse-recorder.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
@@ -17,6 +20,7 @@ describe('events in the embedded product (npm run start:sandbox), across a resta
     WEBHOOK_RETRY_BASE_MS: '300',
     WEBHOOK_RETRY_MAX_DELAY_MS: '1000',
     WEBHOOK_POLL_MS: '200',
+    LOG_LEVEL: 'info',
   });
   const receiver = new WebhookReceiver();
   let key: string;
@@ -31,6 +35,37 @@ describe('events in the embedded product (npm run start:sandbox), across a resta
   afterAll(async () => {
     await product.stop();
     await receiver.stop();
+  });
+
+  it('embeds the sandbox: the simulator in the same process, its root key kept in DATA_DIR', async () => {
+    await waitFor('the WhatsApp driver line', () =>
+      Promise.resolve(product.api.process.output().includes('"msg":"WhatsApp: the sandbox')),
+    );
+    const line = product.api.process
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"WhatsApp: the sandbox'))!;
+    expect(JSON.parse(line)).toMatchObject({
+      driver: 'baileys',
+      network: 'sandbox',
+      sandbox: product.simControlUrl,
+    });
+    // One process, two ports: the API's and the simulator's (control API and WhatsApp Web).
+    const pid = product.api.process.child.pid!;
+    const ports = [
+      Number(new URL(product.api.baseUrl).port),
+      Number(new URL(product.simControlUrl).port),
+    ];
+    expect(await listeningPorts(pid)).toEqual(ports.sort((a, b) => a - b));
+    expect(await childPids(pid)).toEqual([]);
+    await expect(product.sim.healthz()).resolves.toMatchObject({ status: 'ok' });
+    const stored = JSON.parse(
+      await readFile(join(product.dataDir, 'wa-sim', 'wa-sim-root-key.json'), 'utf8'),
+    ) as { publicKey: string };
+    expect(stored.publicKey).toBe((await product.sim.rootKey()).publicKey);
+    // The sandbox routes exist: the console's phone panel is on.
+    const status = await call(product.api.baseUrl, 'GET', '/sandbox/v1/status');
+    expect([status.status, status.body]).toEqual([200, { enabled: true }]);
   });
 
   it('an SSE client and a webhook miss nothing and repeat nothing across a restart', async () => {

@@ -55,6 +55,17 @@ export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise
     defaultMetrics: false,
   });
   await runtime.worker.start();
+  // Which WhatsApp this process talks to: the first thing to check when a session will not pair.
+  logger.info(
+    {
+      driver: runtime.connections.driver,
+      network: gateway.WA_NETWORK,
+      ...(gateway.WA_NETWORK === 'sandbox' ? { sandbox: gateway.WA_SIM_URL } : {}),
+    },
+    gateway.WA_NETWORK === 'sandbox'
+      ? 'WhatsApp: the sandbox (simulated network)'
+      : 'WhatsApp: the real network',
+  );
   return {
     simulatorUrl: sim?.controlUrl ?? null,
     async stop() {
