@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import AxeBuilder from '@axe-core/playwright';
+import { WaSimControlClient } from '@wagw/wa-sim';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
 import { freePort, REPO_ROOT } from '../support/processes.js';
@@ -210,12 +211,11 @@ describe('the web console', () => {
     await page.locator('#msg-text').fill('Hi from the console');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await chat.getByText('Hi from the console').waitFor();
-    const inbox = await call(
-      `http://127.0.0.1:${simPort}`,
-      'GET',
-      '/sim/v1/devices/6598765432/messages',
+    // The simulated phone received it (decrypted by the sim: Baileys really sent it).
+    const inbox = await new WaSimControlClient(`http://127.0.0.1:${simPort}`).receivedMessages(
+      '6598765432',
     );
-    expect(inbox.body.items.map((m: { text: string }) => m.text)).toContain('Hi from the console');
+    expect(inbox.map((m) => m.text)).toContain('Hi from the console');
     await check(page, 'session-working');
 
     // Settings are saved through PATCH.
