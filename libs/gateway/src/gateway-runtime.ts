@@ -55,10 +55,15 @@ export function createConnectionFactory(
         ? new BaileysConnectionFactory({
             logger,
             qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+            keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
             waWebSocketUrl: sandbox.webSocketUrl,
             prepare: sandboxTrust(sandbox.rootKeyUrl),
           })
-        : new BaileysConnectionFactory({ logger, qrTimeoutMs: config.WA_QR_TIMEOUT_MS });
+        : new BaileysConnectionFactory({
+            logger,
+            qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+            keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
+          });
   }
 }
 
