@@ -63,6 +63,8 @@ describe('the web console', () => {
       );
       realKey = (await cliCreateApiKey({ DATA_DIR: realDir }, 'org_console_real')).secret;
     })();
+    // Awaited below; if the sandbox's start fails first, this one's failure is not unhandled.
+    realStarted.catch(() => undefined);
     api = await startApiProcess(
       { DATA_DIR: dataDir, WA_NETWORK: 'sandbox', WA_SIM_PORT: String(simPort) },
       ['--embedded-gateway'],
