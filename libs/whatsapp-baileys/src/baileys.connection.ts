@@ -216,7 +216,7 @@ export class BaileysConnection implements WaConnection {
     if (type !== 'notify') return;
     for (const message of messages) {
       const inbound = toInbound(message);
-      if (inbound) this.emit(() => void this.options.listener.onMessage(inbound));
+      if (inbound) this.emit(() => this.handled(this.options.listener.onMessage(inbound)));
     }
   }
 
@@ -225,14 +225,15 @@ export class BaileysConnection implements WaConnection {
       const status = Number(update.status ?? 0);
       // WAMessageStatus: 3 = delivered to the device, 4 = read.
       if (!key.id || !key.remoteJid || !key.fromMe || status < 3) continue;
-      this.emit(
-        () =>
-          void this.options.listener.onReceipt({
+      this.emit(() =>
+        this.handled(
+          this.options.listener.onReceipt({
             messageId: key.id!,
             chatJid: key.remoteJid!,
             status: status >= 4 ? 'read' : 'delivered',
             timestamp: Date.now(),
           }),
+        ),
       );
     }
   }
@@ -283,6 +284,13 @@ export class BaileysConnection implements WaConnection {
     if (this.sock) releaseSocket(this.sock);
     this.sock = null;
     this.pairingReady.resolve();
+  }
+
+  /** A listener's rejection is logged, never left unhandled (that would end the process). */
+  private handled(result: Promise<void>): void {
+    result.catch((error: unknown) =>
+      this.log.warn({ err: error }, 'an inbound event was not handled; the network redelivers it'),
+    );
   }
 
   /** Nothing reaches the listener after onClose; listener code must not break Baileys' loop. */
@@ -345,7 +353,8 @@ function toInbound(message: WAMessage) {
   return {
     id: key.id,
     chatJid: key.remoteJid,
-    fromJid: key.participant ?? key.remoteJid,
+    // Baileys 7 sets `participant` to '' in a 1:1 chat.
+    fromJid: key.participant || key.remoteJid,
     fromMe: key.fromMe === true,
     timestamp: Number(message.messageTimestamp ?? 0) * 1000,
     text,
