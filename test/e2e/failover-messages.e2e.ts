@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { WaSimControlClient } from '@wagw/wa-sim';
+import type { WaSimControlClient } from '@wagw/wa-sim';
 import { call } from '../support/api-process.js';
 import { Fleet, pairSessions, type PairedSession } from '../support/fleet.js';
 import { waitFor } from '../support/processes.js';
@@ -14,7 +14,7 @@ const FRIEND = '6591230077';
 const FRIEND_JID = `${FRIEND}@s.whatsapp.net`;
 
 describe('messages after a failover', () => {
-  const fleet = new Fleet({ driver: 'baileys', leaseTtlMs: 3_000 });
+  const fleet = new Fleet({ leaseTtlMs: 3_000 });
   let token: string;
   let sim: WaSimControlClient;
   let session: PairedSession;
@@ -33,7 +33,7 @@ describe('messages after a failover', () => {
   beforeAll(async () => {
     await fleet.start(['gw-a', 'gw-b']);
     token = await fleet.apiKey('org_failover_messages');
-    sim = new WaSimControlClient(fleet.sim.controlUrl);
+    sim = fleet.sim.control;
     [session] = (await pairSessions(fleet, token, ['6282500000001'])) as [PairedSession];
   });
   afterAll(async () => {
