@@ -1,6 +1,11 @@
 import type { CommandServer, EventPublisher } from '@wagw/messaging';
 import { SimulatedConnectionFactory, type WaConnectionFactory } from '@wagw/whatsapp';
-import { BaileysConnectionFactory, sandboxEndpoints, sandboxTrust } from '@wagw/whatsapp-baileys';
+import {
+  BaileysConnectionFactory,
+  loadBaileys,
+  sandboxEndpoints,
+  sandboxTrust,
+} from '@wagw/whatsapp-baileys';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AuthStateCipher } from './auth-state/auth-state.cipher.js';
@@ -11,6 +16,7 @@ import { GatewayMetrics } from './ops/gateway-metrics.js';
 import { MeteredConnectionFactory } from './ops/metered-connection.factory.js';
 import { meteredEventPublisher } from './ops/metered-event.publisher.js';
 import { GatewayWorker } from './worker/gateway-worker.js';
+import { StoredMessageReader } from './worker/stored-message.reader.js';
 
 export interface GatewayRuntimeDeps {
   config: GatewayConfig;
@@ -45,8 +51,16 @@ export interface GatewayRuntime {
 export function createConnectionFactory(
   config: GatewayConfig,
   logger: Logger,
+  dataSource?: DataSource,
 ): WaConnectionFactory {
   const sandbox = sandboxEndpoints(config.WA_SIM_URL);
+  const stored = dataSource ? new StoredMessageReader(dataSource) : null;
+  const getMessage = stored
+    ? async (sessionId: string, key: { remoteJid?: string | null; id?: string | null }) => {
+        const content = await stored.content(sessionId, key);
+        return content ? (await loadBaileys()).proto.Message.fromObject(content) : undefined;
+      }
+    : undefined;
   switch (config.WA_DRIVER) {
     case 'simulated':
       return new SimulatedConnectionFactory(sandbox.webSocketUrl.replace(/\/chat$/, ''));
@@ -57,8 +71,13 @@ export function createConnectionFactory(
             qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
             waWebSocketUrl: sandbox.webSocketUrl,
             prepare: sandboxTrust(sandbox.rootKeyUrl),
+            getMessage,
           })
-        : new BaileysConnectionFactory({ logger, qrTimeoutMs: config.WA_QR_TIMEOUT_MS });
+        : new BaileysConnectionFactory({
+            logger,
+            qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+            getMessage,
+          });
   }
 }
 
@@ -68,7 +87,7 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   const cipher = new AuthStateCipher(deps.authStateKeys);
   metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
   const connections = new MeteredConnectionFactory(
-    deps.connections ?? createConnectionFactory(deps.config, deps.logger),
+    deps.connections ?? createConnectionFactory(deps.config, deps.logger, deps.dataSource),
     metrics,
   );
   const worker = new GatewayWorker(

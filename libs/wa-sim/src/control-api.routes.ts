@@ -144,13 +144,37 @@ export function registerControlApi(
   });
 
   app.post('/sim/v1/messages', async (req, reply) => {
-    const input = new ControlInputReader(req.body, ['from', 'to', 'text', 'addressing']);
+    const body = req.body as Record<string, unknown> | undefined;
+    // `content` (a JSON message: media metadata, a place, a contact, a reaction, a reply)
+    // instead of `text`: only on the WhatsApp Web side, where phones speak Signal.
+    const content = body?.['content'];
+    const input = new ControlInputReader(
+      content === undefined ? body : { ...body, content: undefined },
+      ['from', 'to', 'text', 'content', 'addressing'],
+    );
     const from = input.string('from', PHONE);
     const to = input.string('to', PHONE);
-    const text = input.string('text', TEXT);
+    const text = content === undefined ? input.string('text', TEXT) : '';
     const addressing = input.optionalString('addressing', ADDRESSING, 'pn') as 'pn' | 'lid';
     input.done();
     const webMessaging = onWebMessaging(to);
+    if (content !== undefined) {
+      if (typeof content !== 'object' || content === null || Array.isArray(content))
+        throw new SimError('validation_error', 'invalid input: content', {
+          fields: { content: 'must be a JSON object' },
+        });
+      if (!webMessaging)
+        throw new SimError('not_found', 'no linked WhatsApp Web device for this phone number', {
+          phoneNumber: to,
+        });
+      const sent = await webMessaging.sendContentFromPhone(
+        from,
+        to,
+        content as Record<string, unknown>,
+        addressing,
+      );
+      return reply.status(201).send(sent);
+    }
     const sent = webMessaging
       ? await webMessaging.sendFromPhone(from, to, text, addressing)
       : network.injectMessage(from, to, text);

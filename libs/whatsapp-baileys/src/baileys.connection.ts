@@ -4,10 +4,10 @@ import {
   type WaConnectionOptions,
   WaDisconnectCode,
   type WaIdentity,
+  type WaInboundMessage,
   type WaMessageContent,
   type WaSendOptions,
   type WaSendResult,
-  WaUnsupportedContentError,
 } from '@wagw/whatsapp';
 import type {
   BaileysEventMap,
@@ -15,10 +15,19 @@ import type {
   UserFacingSocketConfig,
   WAMessage,
   WASocket,
+  proto,
 } from '@whiskeysockets/baileys';
+import type { Agent } from 'node:https';
 import type { Logger } from 'pino';
 import { loadBaileysAuthState } from './auth/baileys-auth.state.js';
 import { type BoundedCacheStore } from './auth/bounded-cache.store.js';
+import {
+  mediaSha256,
+  rawOf,
+  toBaileysContent,
+  toChannelMessage,
+  toInbound,
+} from './baileys-message.mapper.js';
 import { loadBaileys } from './baileys.module.js';
 
 export interface BaileysConnectionSettings {
@@ -36,7 +45,20 @@ export interface BaileysConnectionSettings {
   qrTimeoutMs?: number;
   /** Runs before the socket is made; a rejection fails `connect()` with its message. */
   prepare?: () => Promise<void>;
+  /**
+   * A message this session sent or received, from the message store, for Baileys' retry path
+   * (a peer that could not decrypt asks for it again) and for quoting a reply. Unset → none.
+   */
+  getMessage?: (
+    sessionId: string,
+    key: { remoteJid?: string | null; id?: string | null },
+  ) => Promise<proto.IMessage | undefined>;
+  /** Agent for media uploads and downloads (the sandbox's media host certificate). */
+  mediaAgent?: () => Agent | undefined;
 }
+
+/** How long a close waits for inbound messages still being handed to the listener. */
+const DRAIN_MS = 5_000;
 
 /** WhatsApp lets the first QR ref live 60 s and each later one 20 s (Baileys' own timers). */
 const FIRST_QR_MS = 60_000;
@@ -69,6 +91,11 @@ export class BaileysConnection implements WaConnection {
   /** Why we ended it ourselves; wins over what Baileys reports. */
   private localReason: { code: number; message: string } | null = null;
   private saving: Promise<void> = Promise.resolve();
+  /** Inbound messages, receipts and posts being handed to the listener, in arrival order. */
+  private inbound: Promise<void> = Promise.resolve();
+  private pendingInbound = 0;
+  private unwrap: (m: proto.IMessage | null | undefined) => proto.IMessage | undefined = (m) =>
+    m ?? undefined;
   private pairingReady: { promise: Promise<void>; resolve: () => void };
   private readonly log: Logger;
 
@@ -85,6 +112,7 @@ export class BaileysConnection implements WaConnection {
   async connect(): Promise<void> {
     await this.settings.prepare?.();
     const baileys = await loadBaileys();
+    const mediaAgent = this.settings.mediaAgent?.();
     const auth = await loadBaileysAuthState(this.options.auth, this.log);
     const url = this.settings.waWebSocketUrl ? new URL(this.settings.waWebSocketUrl) : null;
     // The sandbox reports which gateway holds a device; the real network ignores nothing here.
@@ -100,13 +128,19 @@ export class BaileysConnection implements WaConnection {
       keepAliveIntervalMs: this.settings.keepAliveIntervalMs,
       ...(this.settings.qrTimeoutMs ? { qrTimeout: this.settings.qrTimeoutMs } : {}),
       msgRetryCounterCache: this.settings.retryCounters(this.options.sessionId),
-      // The message store arrives with the messages issue: nothing to resend from yet.
-      getMessage: () => Promise.resolve(undefined),
+      // A peer's retry receipt asks for a message again: Baileys' recent-message cache first,
+      // then the message store (which outlives this process and its lease).
+      getMessage: (key) => this.storedMessage(key),
+      // Our own sends are reported by sendMessage's result, not echoed as upserts: an echo would
+      // store them a second time as "received", and receipts are then plain messages.update.
+      emitOwnEvents: false,
+      ...(mediaAgent ? { fetchAgent: mediaAgent } : {}),
       ...(url ? { waWebSocketUrl: url.toString() } : {}),
     };
     if (this.finished) return;
     const sock = baileys.makeWASocket(config);
     this.sock = sock;
+    this.unwrap = baileys.normalizeMessageContent;
     this.armWatchdog();
     sock.ev.on('creds.update', () => {
       if (auth.state.creds.account) this.save(() => auth.saveCreds());
@@ -128,24 +162,32 @@ export class BaileysConnection implements WaConnection {
   }
 
   async sendText(to: string, text: string): Promise<WaSendResult> {
+    return this.sendMessage(to, { type: 'text', text }, { replyTo: null, mentions: [] });
+  }
+
+  /**
+   * Every content type of the contract: media from bytes (Baileys encrypts them, uploads them to
+   * the media host `media_conn` names, and sends the reference), a reply quotes the stored
+   * message when there is one (else a stub with its id: the peer still links the reply).
+   */
+  async sendMessage(
+    to: string,
+    content: WaMessageContent,
+    options: WaSendOptions,
+  ): Promise<WaSendResult> {
     const sock = this.requireOpen();
-    const sent = await sock.sendMessage(to, { text });
+    const quoted = options.replyTo ? await this.quotedMessage(to, options.replyTo) : undefined;
+    const sent = await sock.sendMessage(to, toBaileysContent(content, to, options), {
+      ...(quoted ? { quoted } : {}),
+    });
     if (!sent?.key.id) throw new Error('the message was not sent');
     return {
       id: sent.key.id,
       chatJid: sent.key.remoteJid ?? to,
       timestamp: Number(sent.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
+      raw: rawOf(sent),
+      mediaSha256: mediaSha256(content),
     };
-  }
-
-  /** Text only so far; the other content types come with the Baileys driver (issue 9). */
-  async sendMessage(
-    to: string,
-    content: WaMessageContent,
-    _options: WaSendOptions,
-  ): Promise<WaSendResult> {
-    if (content.type !== 'text') throw new WaUnsupportedContentError(content.type);
-    return this.sendText(to, content.text);
   }
 
   async sendPresence(to: string, presence: 'composing' | 'paused' | 'available'): Promise<void> {
@@ -207,16 +249,31 @@ export class BaileysConnection implements WaConnection {
         code: statusOf(error) ?? WaDisconnectCode.connectionClosed,
         message: describeClose(error, this.settings.waWebSocketUrl),
       };
-      // The 515 after pairing must find the new credentials stored before anyone reconnects.
-      void this.saving.finally(() => this.finish(reason));
+      // The 515 after pairing must find the new credentials stored before anyone reconnects;
+      // inbound messages already acknowledged to the network must reach the listener first.
+      void Promise.all([this.saving, this.drained()]).finally(() => this.finish(reason));
     }
   }
 
+  /**
+   * `notify` is a live message; `append` is one the network had queued while we were offline
+   * (Baileys marks a stanza with `offline` as append) or a channel post that came as a
+   * notification: both are the chat's messages and must be stored, or a message redelivered
+   * after a crash would be dropped here. Our own sends never come back (emitOwnEvents off), and
+   * history sync is off, so nothing else arrives as `append`.
+   */
   private onUpsert({ messages, type }: BaileysEventMap['messages.upsert']): void {
-    if (type !== 'notify') return;
+    if (type !== 'notify' && type !== 'append') return;
     for (const message of messages) {
-      const inbound = toInbound(message);
-      if (inbound) this.emit(() => void this.options.listener.onMessage(inbound));
+      const jid = message.key.remoteJid ?? '';
+      if (jid.endsWith('@newsletter')) {
+        const post = toChannelMessage(message, this.unwrap);
+        if (post) this.handOver('channel post', () => this.options.listener.onChannelMessage(post));
+        continue;
+      }
+      if (jid === 'status@broadcast') continue;
+      const inbound: WaInboundMessage | null = toInbound(message, this.unwrap);
+      if (inbound) this.handOver('message', () => this.options.listener.onMessage(inbound));
     }
   }
 
@@ -225,16 +282,65 @@ export class BaileysConnection implements WaConnection {
       const status = Number(update.status ?? 0);
       // WAMessageStatus: 3 = delivered to the device, 4 = read.
       if (!key.id || !key.remoteJid || !key.fromMe || status < 3) continue;
-      this.emit(
-        () =>
-          void this.options.listener.onReceipt({
-            messageId: key.id!,
-            chatJid: key.remoteJid!,
-            status: status >= 4 ? 'read' : 'delivered',
-            timestamp: Date.now(),
-          }),
-      );
+      const receipt = {
+        messageId: key.id,
+        chatJid: key.remoteJid,
+        status: status >= 4 ? ('read' as const) : ('delivered' as const),
+        timestamp: Date.now(),
+      };
+      this.handOver('receipt', () => this.options.listener.onReceipt(receipt));
     }
+  }
+
+  /**
+   * Hands one inbound item to the listener and waits for its promise (the event is durable),
+   * one at a time in arrival order. Baileys does not wait for us: it has already acknowledged
+   * the stanza to the network (the delivery receipt, or the ack of a channel post) before it
+   * emits `messages.upsert` (messages-recv.js `handleMessage`: `sendReceipt` then
+   * `upsertMessage`). So a crash between that ack and the durable publish loses the message;
+   * what we can do is keep that window short, never drop a failed hand-over silently, and let
+   * a close wait for the hand-overs in flight (`drained`).
+   */
+  private handOver(kind: string, call: () => Promise<void>): void {
+    if (this.finished) return;
+    this.pendingInbound += 1;
+    this.inbound = this.inbound
+      .then(() => {
+        if (this.finished) throw new Error('the connection closed before it was handed over');
+        return call();
+      })
+      .catch((error: unknown) => this.log.error({ err: error }, `inbound ${kind} not stored`))
+      .finally(() => {
+        this.pendingInbound -= 1;
+      });
+  }
+
+  /** Resolves when every hand-over in flight is done, or after `DRAIN_MS`. */
+  private drained(): Promise<void> {
+    if (this.pendingInbound === 0) return Promise.resolve();
+    return Promise.race([this.inbound, new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref())]);
+  }
+
+  private async storedMessage(key: {
+    remoteJid?: string | null;
+    id?: string | null;
+  }): Promise<proto.IMessage | undefined> {
+    if (!this.settings.getMessage || !key.id) return undefined;
+    try {
+      return await this.settings.getMessage(this.options.sessionId, key);
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not read a stored message');
+      return undefined;
+    }
+  }
+
+  /** The message a reply quotes: the stored one, or a stub with its id. */
+  private async quotedMessage(chatJid: string, id: string): Promise<WAMessage> {
+    const stored = await this.storedMessage({ remoteJid: chatJid, id });
+    return {
+      key: { remoteJid: chatJid, id, fromMe: false },
+      message: stored ?? { conversation: '' },
+    };
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -309,21 +415,6 @@ function identityOf(me: WaMe | undefined): WaIdentity | null {
     phoneNumber: user,
     waJid: `${user}@s.whatsapp.net`,
     waLid: lidUser ? `${lidUser}@lid` : null,
-  };
-}
-
-function toInbound(message: WAMessage) {
-  const { key } = message;
-  if (!key.id || !key.remoteJid) return null;
-  const content = message.message;
-  const text = content?.conversation ?? content?.extendedTextMessage?.text ?? null;
-  return {
-    id: key.id,
-    chatJid: key.remoteJid,
-    fromJid: key.participant ?? key.remoteJid,
-    fromMe: key.fromMe === true,
-    timestamp: Number(message.messageTimestamp ?? 0) * 1000,
-    text,
   };
 }
 

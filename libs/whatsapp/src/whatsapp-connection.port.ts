@@ -140,6 +140,10 @@ export interface WaSendResult {
   id: string;
   chatJid: string;
   timestamp: number;
+  /** The message as sent, JSON, for storage (and for answering the peer's retry from it). */
+  raw?: unknown;
+  /** The media's SHA-256 (hex) when the content was media. */
+  mediaSha256?: string | null;
 }
 
 export interface WaConnection {

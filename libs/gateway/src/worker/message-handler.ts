@@ -138,15 +138,15 @@ export class MessageHandler {
           ? {
               mimetype: content.media.mimetype,
               filename: content.media.filename,
-              size: Math.floor((content.media.base64.length * 3) / 4),
-              sha256: null,
+              size: Buffer.byteLength(content.media.base64, 'base64'),
+              sha256: sent.mediaSha256 ?? null,
             }
           : null,
       replyTo: request.replyTo,
       status: 'sent',
-      raw: null,
+      raw: sent.raw ?? null,
     });
-    return sent;
+    return { id: sent.id, chatJid: sent.chatJid, timestamp: sent.timestamp };
   }
 
   private async markRead(message: WaInboundMessage): Promise<void> {

@@ -89,6 +89,21 @@ export class WaSimControlClient {
     return this.request('POST', '/sim/v1/messages', { from, to, text, addressing });
   }
 
+  /**
+   * The phone `from` sends any content to the companion of `to`: `{ type: 'image', mimetype,
+   * caption?, filename?, size?, sha256? }`, `{ type: 'location', latitude, longitude, name? }`,
+   * `{ type: 'contact', displayName, vcard }`, `{ type: 'reaction', messageId, emoji }`,
+   * `{ type: 'text', text, replyTo? }`.
+   */
+  sendContent(
+    from: string,
+    to: string,
+    content: Record<string, unknown>,
+    addressing?: 'pn' | 'lid',
+  ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
+    return this.request('POST', '/sim/v1/messages', { from, to, content, addressing });
+  }
+
   message(id: string): Promise<SimMessageRecord> {
     return this.request('GET', `/sim/v1/messages/${encodeURIComponent(id)}`);
   }

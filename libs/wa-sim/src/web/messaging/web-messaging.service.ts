@@ -10,6 +10,14 @@ import { SimError } from '../../sim.errors.js';
 import type { WebLinkedDevice, WebMessagingHandler, WebSimContext } from '../messaging.port.js';
 import { ChannelFollowers } from './channel-followers.registry.js';
 import { CompanionOutbox } from './companion-outbox.queue.js';
+import {
+  describeMessage,
+  phoneMessage,
+  textOfContent,
+  type MediaFiles,
+  type SimContentType,
+  type SimMessageContent,
+} from './message-content.js';
 import { companionBundle, MessagingIqResponder } from './messaging-iq.responder.js';
 import type { SignalCiphertext } from './sim-phone.model.js';
 import { SimPhoneRegistry } from './sim-phone.registry.js';
@@ -22,11 +30,17 @@ export interface WebMessageRecord extends SimMessageRecord {
   ownPhoneCopy?: boolean;
   /** The Signal message type it travelled as (to the phone, or to the companion). */
   encryption?: 'pkmsg' | 'msg';
+  /** What kind of content it was. */
+  type?: SimContentType;
+  /** What the receiving phone read in it (or what the phone sent): type, media, place... */
+  content?: SimMessageContent;
 }
 
 export interface WebMessagingOptions {
   /** Unacknowledged stanzas kept per companion; the oldest are dropped past it. */
   offlineQueueLimit?: number;
+  /** The media host's files (encrypted, by direct path), for phones to download what they get. */
+  mediaFiles?: MediaFiles;
 }
 
 export type PhoneAddressing = 'pn' | 'lid';
@@ -52,9 +66,16 @@ export class WebMessagingService implements WebMessagingHandler {
   private readonly phones = new SimPhoneRegistry(() => this.context);
   private readonly iq = new MessagingIqResponder(this.phones, () => this.context);
   private readonly outbox: CompanionOutbox;
+  private mediaFiles: MediaFiles | undefined;
 
   constructor(options: WebMessagingOptions = {}) {
     this.outbox = new CompanionOutbox(options.offlineQueueLimit ?? 1_000);
+    this.mediaFiles = options.mediaFiles;
+  }
+
+  /** Where phones download media from (the sim's media host), once it runs. */
+  useMediaFiles(files: MediaFiles): void {
+    this.mediaFiles = files;
   }
 
   private get context(): WebSimContext {
@@ -108,7 +129,18 @@ export class WebMessagingService implements WebMessagingHandler {
         ownPhoneCopy ||= Boolean(message.deviceSentMessage);
         continue;
       }
-      record ??= this.record(device.phoneNumber, resolved.phoneNumber, id, to, textOf(message));
+      if (!record) {
+        const content = await describeMessage(message, this.mediaFiles);
+        record = this.record(
+          device.phoneNumber,
+          resolved.phoneNumber,
+          id,
+          to,
+          textOfContent(content),
+        );
+        record.type = content.type;
+        record.content = content;
+      }
       record.encryption = target.enc.type;
     }
     this.context.push(device.phoneNumber, {
@@ -162,11 +194,14 @@ export class WebMessagingService implements WebMessagingHandler {
     return this.context.device(phoneNumber) !== undefined;
   }
 
-  /** The simulated phone `from` sends `text` to the companion of `to`, Signal-encrypted. */
+  /**
+   * The simulated phone `from` sends `text` (or a whole message: media metadata, a place, a
+   * contact, a reaction, a reply) to the companion of `to`, Signal-encrypted.
+   */
   async sendFromPhone(
     from: string,
     to: string,
-    text: string,
+    text: string | proto.IMessage,
     addressing: PhoneAddressing = 'pn',
   ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
     const device = this.context.device(to);
@@ -176,11 +211,10 @@ export class WebMessagingService implements WebMessagingHandler {
       });
     }
     const phone = this.phones.get(from);
-    const enc = await phone.encrypt(
-      device.lid,
-      device.keys.identityKey,
-      { conversation: text },
-      () => companionBundle(this.context, to, device.deviceId),
+    const message: proto.IMessage = typeof text === 'string' ? { conversation: text } : text;
+    const content = await describeMessage(message);
+    const enc = await phone.encrypt(device.lid, device.keys.identityKey, message, () =>
+      companionBundle(this.context, to, device.deviceId),
     );
     const pn = `${from}@s.whatsapp.net`;
     const sender: Record<string, string> =
@@ -188,15 +222,36 @@ export class WebMessagingService implements WebMessagingHandler {
         ? { from: phone.lid, sender_pn: pn, addressing_mode: 'lid' }
         : { from: pn, sender_lid: phone.lid };
     const chatJid = addressing === 'lid' ? phone.lid : pn;
-    const record = this.record(from, to, newMessageId(), chatJid, text, 'control');
+    const record = this.record(
+      from,
+      to,
+      newMessageId(),
+      chatJid,
+      textOfContent(content),
+      'control',
+    );
     record.encryption = enc.type;
+    record.type = content.type;
+    record.content = content;
+    const stanzaType =
+      content.type === 'text' ? 'text' : content.type === 'reaction' ? 'reaction' : 'media';
     const node: BinaryNode = {
       tag: 'message',
-      attrs: { id: record.id, t: this.seconds(record.timestamp), type: 'text', ...sender },
+      attrs: { id: record.id, t: this.seconds(record.timestamp), type: stanzaType, ...sender },
       content: [{ tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext }],
     };
     const live = this.deliver(to, CompanionOutbox.key('message', record.id), node);
     return { id: record.id, timestamp: record.timestamp, delivery: live ? 'delivered' : 'queued' };
+  }
+
+  /** `sendFromPhone` with a content as the control API takes it (see `phoneMessage`). */
+  sendContentFromPhone(
+    from: string,
+    to: string,
+    content: Record<string, unknown>,
+    addressing: PhoneAddressing = 'pn',
+  ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
+    return this.sendFromPhone(from, to, phoneMessage(content), addressing);
   }
 
   /** A channel post reaches every follower with a linked companion, as a newsletter message. */
@@ -377,9 +432,4 @@ function encTargets(node: BinaryNode): EncTarget[] {
   }
   for (const enc of getBinaryNodeChildren(node, 'enc')) add(node.attrs.to, enc);
   return targets;
-}
-
-function textOf(message: proto.IMessage): string {
-  const inner = message.deviceSentMessage?.message ?? message;
-  return inner.conversation ?? inner.extendedTextMessage?.text ?? '';
 }
