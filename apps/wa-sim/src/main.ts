@@ -16,6 +16,8 @@ async function main(): Promise<void> {
     pairingCodeTtlMs: config.pairingCodeTtlMs,
     dataDir: config.dataDir,
     rootPrivateKey: config.rootPrivateKey,
+    mediaPort: config.mediaPort,
+    ...(config.mediaPublicHost ? { mediaPublicHost: config.mediaPublicHost } : {}),
     logger,
   });
   logger.info(
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
       webUrl: sim.webUrl,
       controlUrl: sim.controlUrl,
       rootPublicKey: sim.rootPublicKey,
+      mediaHost: sim.media.hostname,
     },
     `wa-sim ready: ${sim.url} (wa-sim/1), ${sim.webUrl} (WhatsApp Web), control API ${sim.controlUrl}/sim/v1`,
   );

@@ -14,6 +14,8 @@ describe('loadWaSimConfig', () => {
       pairingCodeTtlMs: undefined,
       dataDir: './data/wa-sim',
       rootPrivateKey: undefined,
+      mediaPort: 0,
+      mediaPublicHost: undefined,
       logLevel: 'info',
     });
   });
@@ -28,6 +30,8 @@ describe('loadWaSimConfig', () => {
       WA_SIM_QR_REFS: '3',
       WA_SIM_DATA_DIR: '/tmp/sim',
       WA_SIM_ROOT_KEY: ROOT_KEY,
+      WA_SIM_MEDIA_PORT: '9443',
+      WA_SIM_MEDIA_HOST: 'wa-sim',
       LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
@@ -39,6 +43,8 @@ describe('loadWaSimConfig', () => {
       pairingCodeTtlMs: 1000,
       dataDir: '/tmp/sim',
       rootPrivateKey: ROOT_KEY,
+      mediaPort: 9443,
+      mediaPublicHost: 'wa-sim',
       logLevel: 'warn',
     });
   });

@@ -11,6 +11,9 @@ export interface WaSimConfig {
   dataDir: string;
   /** WhatsApp Web root private key, base64 (32 bytes); wins over the one in dataDir. */
   rootPrivateKey: string | undefined;
+  /** The media host's port (0: a free one) and the name clients reach it by (default: host). */
+  mediaPort: number;
+  mediaPublicHost: string | undefined;
   logLevel: string;
 }
 
@@ -34,6 +37,8 @@ export function loadWaSimConfig(env: Record<string, string | undefined>): WaSimC
     pairingCodeTtlMs: integer(env, 'WA_SIM_PAIRING_CODE_TTL_MS', 1, 3_600_000),
     dataDir,
     rootPrivateKey: rootKey(env),
+    mediaPort: integer(env, 'WA_SIM_MEDIA_PORT', 0, 65_535) ?? 0,
+    mediaPublicHost: env['WA_SIM_MEDIA_HOST'] || undefined,
     logLevel,
   };
 }

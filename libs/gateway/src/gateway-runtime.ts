@@ -3,6 +3,7 @@ import { SimulatedConnectionFactory, type WaConnectionFactory } from '@wagw/what
 import {
   BaileysConnectionFactory,
   loadBaileys,
+  SandboxMediaTrust,
   sandboxEndpoints,
   sandboxTrust,
 } from '@wagw/whatsapp-baileys';
@@ -55,6 +56,8 @@ export function createConnectionFactory(
 ): WaConnectionFactory {
   const sandbox = sandboxEndpoints(config.WA_SIM_URL);
   const stored = dataSource ? new StoredMessageReader(dataSource) : null;
+  const trustRoot = sandboxTrust(sandbox.rootKeyUrl);
+  const media = new SandboxMediaTrust(sandbox.mediaHostUrl);
   const getMessage = stored
     ? async (sessionId: string, key: { remoteJid?: string | null; id?: string | null }) => {
         const content = await stored.content(sessionId, key);
@@ -70,7 +73,12 @@ export function createConnectionFactory(
             logger,
             qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
             waWebSocketUrl: sandbox.webSocketUrl,
-            prepare: sandboxTrust(sandbox.rootKeyUrl),
+            prepare: async () => {
+              await trustRoot();
+              await media.prepare();
+            },
+            // The sim's media host certificate, for media only, and only in sandbox mode.
+            mediaAgent: () => media.agent(),
             getMessage,
           })
         : new BaileysConnectionFactory({

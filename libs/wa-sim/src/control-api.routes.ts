@@ -61,6 +61,7 @@ export function registerControlApi(
   network: WaSimNetwork,
   web: WebSimNetwork,
   messaging: WebMessagingService | null = null,
+  media: { hostname: string; certificate: string } | null = null,
 ): void {
   /** A WhatsApp Web device as the messaging half sees it: waiting stanzas and follows. */
   const webView = (phoneNumber: string): SimDeviceView => ({
@@ -115,6 +116,12 @@ export function registerControlApi(
   });
 
   app.get('/sim/v1/root-key', () => ({ publicKey: web.rootPublicKey.toString('base64') }));
+
+  /** The media host `media_conn` names, and the certificate a sandbox client trusts for it. */
+  app.get('/sim/v1/media-host', () => {
+    if (!media) throw new SimError('not_found', 'this sim runs no media host');
+    return media;
+  });
 
   app.get('/sim/v1/connections', () => {
     const sim1 = network.listConnections();

@@ -30,6 +30,13 @@ export interface WaSimOptions {
   qrMaxRefs?: number;
   /** Lifetime of a pairing code; default 180 s. */
   pairingCodeTtlMs?: number;
+  /**
+   * WhatsApp Web's media host (HTTPS, self-signed): port (default 0: a free one) and the name
+   * clients reach it by (default: `host`, loopback for a wildcard), which `media_conn` announces
+   * and the certificate names.
+   */
+  mediaPort?: number;
+  mediaPublicHost?: string;
   /** Frames kept per offline device; default 1,000. */
   offlineQueueLimit?: number;
   /**
@@ -51,6 +58,8 @@ export interface WaSimServer {
   readonly rootPublicKey: string;
   /** The WhatsApp Web side, for callers embedding the sim. */
   readonly web: WebSimNetwork;
+  /** The media host: `host:port` (as `media_conn` announces it) and its certificate (PEM). */
+  readonly media: { hostname: string; certificate: string };
   /** Base of the control API: `http://host:port` (routes under `/sim/v1`). */
   readonly controlUrl: string;
   /** The network itself, for callers embedding the sim in their own process. */
@@ -85,6 +94,7 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
   const { WebSimNetwork } = await import('./web/web-sim.network.js');
   const { issueServerIdentity, loadRootKey } = await import('./web/root-key.store.js');
   const { WebMessagingService } = await import('./web/messaging/web-messaging.service.js');
+  const { startMediaHost } = await import('./web/media/media-host.server.js');
   const root = loadRootKey({ rootPrivateKey: options.rootPrivateKey, dataDir: options.dataDir });
   const qrMaxRefs = nonNegativeInt(options.qrMaxRefs, 6, 'qrMaxRefs');
   const messaging =
@@ -99,12 +109,20 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
     logger,
   });
 
+  const media = await startMediaHost({
+    host: options.host ?? '127.0.0.1',
+    port: options.mediaPort ?? 0,
+    ...(options.mediaPublicHost ? { publicHost: options.mediaPublicHost } : {}),
+  });
+  if (messaging instanceof WebMessagingService) messaging.useMediaHost(media);
+
   const app = Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES });
   registerControlApi(
     app,
     network,
     web,
     messaging instanceof WebMessagingService ? messaging : null,
+    { hostname: media.hostname, certificate: media.certificate },
   );
 
   // `alive` per socket for the heartbeat: one shared interval for all sockets, no per-socket timer.
@@ -214,6 +232,7 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
     await app.listen({ port: options.port, host });
   } catch (err) {
     clearInterval(heartbeat);
+    await media.close();
     throw err;
   }
   const port = (app.server.address() as AddressInfo).port;
@@ -230,6 +249,7 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
     wss.close();
     webWss.close();
     await app.close();
+    await media.close();
   };
 
   return {
@@ -237,6 +257,7 @@ export async function startWaSim(options: WaSimOptions): Promise<WaSimServer> {
     webUrl: `ws://${urlHost}:${port}/ws/chat`,
     controlUrl: `http://${urlHost}:${port}`,
     rootPublicKey: web.rootPublicKey.toString('base64'),
+    media: { hostname: media.hostname, certificate: media.certificate },
     network,
     web,
     close: () => (closing ??= close()),

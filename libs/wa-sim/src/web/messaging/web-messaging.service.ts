@@ -18,7 +18,7 @@ import {
   type SimContentType,
   type SimMessageContent,
 } from './message-content.js';
-import { companionBundle, MessagingIqResponder } from './messaging-iq.responder.js';
+import { companionBundle, MessagingIqResponder, type MediaConn } from './messaging-iq.responder.js';
 import type { SignalCiphertext } from './sim-phone.model.js';
 import { SimPhoneRegistry } from './sim-phone.registry.js';
 
@@ -64,7 +64,12 @@ export class WebMessagingService implements WebMessagingHandler {
   readonly channels = new ChannelFollowers();
   private ctx: WebSimContext | undefined;
   private readonly phones = new SimPhoneRegistry(() => this.context);
-  private readonly iq = new MessagingIqResponder(this.phones, () => this.context);
+  private readonly iq = new MessagingIqResponder(
+    this.phones,
+    () => this.context,
+    () => this.mediaConn,
+  );
+  private mediaConn: MediaConn | undefined;
   private readonly outbox: CompanionOutbox;
   private mediaFiles: MediaFiles | undefined;
 
@@ -73,9 +78,17 @@ export class WebMessagingService implements WebMessagingHandler {
     this.mediaFiles = options.mediaFiles;
   }
 
-  /** Where phones download media from (the sim's media host), once it runs. */
-  useMediaFiles(files: MediaFiles): void {
-    this.mediaFiles = files;
+  /**
+   * The media host: `media_conn` names it to clients, and phones download (and decrypt) what
+   * they receive from it.
+   */
+  useMediaHost(host: MediaConn & { file: MediaFiles }): void {
+    this.mediaConn = {
+      hostname: host.hostname,
+      auth: host.auth,
+      maxUploadBytes: host.maxUploadBytes,
+    };
+    this.mediaFiles = (path) => host.file(path);
   }
 
   private get context(): WebSimContext {
