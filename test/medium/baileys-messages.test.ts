@@ -270,8 +270,11 @@ describe('the Baileys adapter against wa-sim: every content type in and out', ()
     );
     listener.slowMs = 0;
     expect(listener.maxInFlight).toBe(1);
-    const order = listener.messages.filter((m) => ids.includes(m.id)).map((m) => m.id);
-    expect(order).toEqual(ids);
+    const inOrder = listener.messages.filter((m) => ids.includes(m.id));
+    expect(inOrder.map((m) => m.id)).toEqual(ids);
+    // WhatsApp stamps seconds; within a second the arrival order refines them: strictly rising.
+    const stamps = inOrder.map((m) => m.timestamp);
+    for (let i = 1; i < stamps.length; i++) expect(stamps[i]!).toBeGreaterThan(stamps[i - 1]!);
   });
 
   it('stores what the network queued while it was offline (delivered as append)', async () => {

@@ -267,9 +267,15 @@ export function registerControlApi(
     return { read: read + (messaging?.readOnPhone(phoneNumber, ids).read ?? 0) };
   });
 
-  app.get('/sim/v1/devices/:phoneNumber/presences', (req) => ({
-    items: network.presences(phoneParam(req)),
-  }));
+  app.get('/sim/v1/devices/:phoneNumber/presences', (req) => {
+    const phoneNumber = phoneParam(req);
+    return {
+      items: [
+        ...network.presences(phoneNumber),
+        ...(messaging?.messages.presences(phoneNumber) ?? []),
+      ],
+    };
+  });
 
   app.post('/sim/v1/devices/:phoneNumber/channels', (req) => {
     const phoneNumber = phoneParam(req);

@@ -15,6 +15,7 @@ import type {
   UserFacingSocketConfig,
   WAMessage,
   WASocket,
+  BinaryNode,
   proto,
 } from '@whiskeysockets/baileys';
 import type { Agent } from 'node:https';
@@ -57,6 +58,8 @@ export interface BaileysConnectionSettings {
   mediaAgent?: () => Agent | undefined;
 }
 
+/** Arrival stamps kept for messages not yet upserted. */
+const MAX_ARRIVALS = 10_000;
 /** How long a close waits for inbound messages still being handed to the listener. */
 const DRAIN_MS = 5_000;
 
@@ -94,6 +97,8 @@ export class BaileysConnection implements WaConnection {
   /** Inbound messages, receipts and posts being handed to the listener, in arrival order. */
   private inbound: Promise<void> = Promise.resolve();
   private pendingInbound = 0;
+  private lastTimestamp = 0;
+  private readonly arrivals = new Map<string, number>();
   private unwrap: (m: proto.IMessage | null | undefined) => proto.IMessage | undefined = (m) =>
     m ?? undefined;
   private pairingReady: { promise: Promise<void>; resolve: () => void };
@@ -147,6 +152,9 @@ export class BaileysConnection implements WaConnection {
     });
     sock.ev.on('connection.update', (update) => this.onUpdate(update, auth.state.creds));
     sock.ev.on('messages.upsert', (event) => this.onUpsert(event));
+    // Stamped as they come off the socket, in the network's order (Baileys may upsert
+    // concurrently handled messages in another order): see `refine`.
+    sock.ws.on('CB:message', (node: BinaryNode) => this.noteArrival(node));
     sock.ev.on('messages.update', (updates) => this.onMessageUpdates(updates));
   }
 
@@ -184,7 +192,7 @@ export class BaileysConnection implements WaConnection {
     return {
       id: sent.key.id,
       chatJid: sent.key.remoteJid ?? to,
-      timestamp: Number(sent.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
+      timestamp: this.refine(Number(sent.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000),
       raw: rawOf(sent),
       mediaSha256: mediaSha256(content),
     };
@@ -268,11 +276,13 @@ export class BaileysConnection implements WaConnection {
       const jid = message.key.remoteJid ?? '';
       if (jid.endsWith('@newsletter')) {
         const post = toChannelMessage(message, this.unwrap);
+        if (post) post.timestamp = this.stampOf(post.id, post.timestamp);
         if (post) this.handOver('channel post', () => this.options.listener.onChannelMessage(post));
         continue;
       }
       if (jid === 'status@broadcast') continue;
       const inbound: WaInboundMessage | null = toInbound(message, this.unwrap);
+      if (inbound) inbound.timestamp = this.stampOf(inbound.id, inbound.timestamp);
       if (inbound) this.handOver('message', () => this.options.listener.onMessage(inbound));
     }
   }
@@ -313,6 +323,38 @@ export class BaileysConnection implements WaConnection {
       .finally(() => {
         this.pendingInbound -= 1;
       });
+  }
+
+  /**
+   * WhatsApp stamps messages to the second; stored messages are listed by timestamp, so several
+   * in one second would tie and lose the order they came in. Within its second a timestamp is
+   * refined to the millisecond by arrival: the clock when it arrived (kept inside that second),
+   * and strictly after the previous message of this connection in the same second.
+   */
+  private refine(ms: number): number {
+    const second = Math.floor(ms / 1000) * 1000;
+    let refined = Math.min(Math.max(Date.now(), second), second + 999);
+    if (this.lastTimestamp >= second && this.lastTimestamp < second + 999)
+      refined = Math.max(refined, this.lastTimestamp + 1);
+    this.lastTimestamp = Math.max(this.lastTimestamp, refined);
+    return refined;
+  }
+
+  private noteArrival(node: BinaryNode): void {
+    const { id, t } = node.attrs;
+    if (!id || !t || !/^\d+$/.test(t)) return;
+    this.arrivals.set(id, this.refine(Number(t) * 1000));
+    // Stanzas that never become a message (undecryptable, ignored) must not pile up.
+    if (this.arrivals.size > MAX_ARRIVALS) this.arrivals.delete(this.arrivals.keys().next().value!);
+  }
+
+  /** The arrival stamp of a message, or (not seen on the socket) one refined now. */
+  private stampOf(id: string, timestamp: number): number {
+    const stamp = this.arrivals.get(id);
+    this.arrivals.delete(id);
+    return stamp !== undefined && Math.floor(stamp / 1000) === Math.floor(timestamp / 1000)
+      ? stamp
+      : this.refine(timestamp);
   }
 
   /** Resolves when every hand-over in flight is done, or after `DRAIN_MS`. */

@@ -195,8 +195,21 @@ export class WebMessagingService implements WebMessagingHandler {
     this.outbox.acknowledge(device.phoneNumber, CompanionOutbox.key(kind, id, type));
   }
 
-  /** Presence, chat states and the like change nothing a phone keeps. */
-  onOtherStanza(): void {}
+  /**
+   * A chat state (`<chatstate to><composing/></chatstate>`, Baileys' `sendPresenceUpdate` to a
+   * chat) is what the other phone shows as "typing…": recorded for the control API. Other
+   * stanzas (presence, ib) change nothing a phone keeps.
+   */
+  onOtherStanza(device: WebLinkedDevice, node: BinaryNode): void {
+    if (node.tag !== 'chatstate' || !Array.isArray(node.content)) return;
+    const state = node.content[0]?.tag;
+    const to = node.attrs.to ?? '';
+    if (state !== 'composing' && state !== 'paused') return;
+    const user = to.split('@')[0]?.split(':')[0] ?? '';
+    const phone = to.endsWith('@lid') ? this.context.phoneByLid(to) : user;
+    if (!phone) return;
+    this.messages.recordPresence(device.phoneNumber, phone, state, this.context.now());
+  }
 
   close(): void {}
 
