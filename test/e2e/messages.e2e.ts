@@ -559,6 +559,43 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     expect(one.status).toBe(201);
   }, 180_000);
 
+  it('after a SIGKILL of the holder, what the phone sends is decrypted and stored by the new holder', async () => {
+    const before = await api('GET', `/sessions/${session.id}`);
+    const holder = before.body.gatewayId as string;
+    expect(before.body.status).toBe('working');
+    await fleet.gateways.get(holder)!.stop('SIGKILL');
+    // Sent while nobody holds the session: the network keeps them until a companion acks them.
+    const sent: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await simPost(fleet.sim, '/sim/v1/messages', {
+        from: FRIEND,
+        to: PHONE,
+        text: `after the crash ${i}`,
+      });
+      expect(res.status).toBe(201);
+      sent.push(res.body.id as string);
+    }
+    const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
+    const stored = await waitFor(
+      'stored by the new holder',
+      async () => {
+        const found = (await listAll(path)).filter((m) => sent.includes(m.id));
+        return found.length === sent.length ? found : null;
+      },
+      45_000,
+    );
+    expect(stored.map((m) => m.text).sort()).toEqual(sent.map((_, i) => `after the crash ${i}`));
+    expect(new Set(stored.map((m) => m.id)).size).toBe(3);
+    const after = await api('GET', `/sessions/${session.id}`);
+    expect(after.body).toMatchObject({ status: 'working' });
+    expect(after.body.gatewayId).not.toBe(holder);
+    // And the new holder sends.
+    const res = await api('POST', `/sessions/${session.id}/messages`, {
+      body: { to: FRIEND, text: 'back again' },
+    });
+    expect(res.status).toBe(201);
+  }, 180_000);
+
   it('a session that is not working refuses a send with 409', async () => {
     await api('POST', `/sessions/${session.id}:stop`);
     const res = await api('POST', `/sessions/${session.id}/messages`, {
