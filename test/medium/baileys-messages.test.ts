@@ -63,6 +63,10 @@ class Recorder implements WaConnectionListener {
   inFlight = 0;
   maxInFlight = 0;
   slowMs = 0;
+  /** A message with this text waits for `hold` (resolve: stored; reject: not stored). */
+  holdText: string | null = null;
+  hold: Promise<void> = Promise.resolve();
+  holding = false;
   private waiters: (() => void)[] = [];
 
   onQr({ qr }: { qr: string }): void {
@@ -78,6 +82,11 @@ class Recorder implements WaConnectionListener {
     this.wake();
   }
   async onMessage(message: WaInboundMessage): Promise<void> {
+    if (message.text !== null && message.text === this.holdText) {
+      this.holding = true;
+      this.wake();
+      await this.hold;
+    }
     await this.handle(() => this.messages.push(message));
   }
   async onReceipt(receipt: WaReceipt): Promise<void> {
@@ -411,5 +420,43 @@ describe('the Baileys adapter against wa-sim: every content type in and out', ()
         ...(c.caption ? { caption: c.caption } : {}),
       });
     }
+  }, 60_000);
+
+  it('acknowledges a message to the network only once the listener stored it; never when it failed', async () => {
+    const queued = async (): Promise<number> => (await control.device(PHONE)).queued ?? -1;
+    let release!: () => void;
+    let fail!: (e: Error) => void;
+    listener.holdText = 'hold me';
+    listener.hold = new Promise<void>((resolve) => (release = resolve));
+    const held = await control.sendMessage(FRIEND, PHONE, 'hold me');
+    await listener.until('the hand-over started', () => listener.holding);
+    await new Promise((r) => setTimeout(r, 300));
+    // Baileys has decrypted it and written its receipt; the receipt is held, the network waits.
+    expect(await queued()).toBe(1);
+    release();
+    await listener.until('stored', () => listener.messages.find((m) => m.id === held.id));
+    for (let i = 0; i < 50 && (await queued()) !== 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await queued()).toBe(0);
+
+    // A listener that cannot store it: no acknowledgement, the connection ends, the network
+    // delivers it again at the next login.
+    listener.holding = false;
+    listener.holdText = 'fail me';
+    listener.hold = new Promise<void>((_, reject) => (fail = reject));
+    const failed = await control.sendMessage(FRIEND, PHONE, 'fail me');
+    await listener.until('the hand-over started', () => listener.holding);
+    fail(new Error('the event store is down'));
+    expect(await listener.until('closed', () => listener.closed)).toBe(428);
+    expect(await queued()).toBe(1);
+    ({ conn, listener } = await connect());
+    await listener.until('open', () => listener.opened);
+    const again = await listener.until('redelivered', () =>
+      listener.messages.find((m) => m.id === failed.id),
+    );
+    expect(again).toMatchObject({ type: 'text', text: 'fail me' });
+    for (let i = 0; i < 50 && (await queued()) !== 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(await queued()).toBe(0);
   }, 60_000);
 });

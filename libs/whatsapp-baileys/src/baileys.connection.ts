@@ -30,6 +30,7 @@ import {
   toInbound,
 } from './baileys-message.mapper.js';
 import { loadBaileys } from './baileys.module.js';
+import { InboundAckGate } from './inbound-ack.gate.js';
 
 export interface BaileysConnectionSettings {
   /** WhatsApp Web socket; undefined → WhatsApp's own (`wss://web.whatsapp.com/ws/chat`). */
@@ -99,6 +100,8 @@ export class BaileysConnection implements WaConnection {
   private pendingInbound = 0;
   private lastTimestamp = 0;
   private readonly arrivals = new Map<string, number>();
+  /** Holds acknowledgements until their message is stored (null: the socket could not be wrapped). */
+  private gate: InboundAckGate | null = null;
   private unwrap: (m: proto.IMessage | null | undefined) => proto.IMessage | undefined = (m) =>
     m ?? undefined;
   private pairingReady: { promise: Promise<void>; resolve: () => void };
@@ -155,6 +158,7 @@ export class BaileysConnection implements WaConnection {
     // Stamped as they come off the socket, in the network's order (Baileys may upsert
     // concurrently handled messages in another order): see `refine`.
     sock.ws.on('CB:message', (node: BinaryNode) => this.noteArrival(node));
+    this.gate = gateAcks(sock, this.log);
     sock.ev.on('messages.update', (updates) => this.onMessageUpdates(updates));
   }
 
@@ -257,6 +261,8 @@ export class BaileysConnection implements WaConnection {
         code: statusOf(error) ?? WaDisconnectCode.connectionClosed,
         message: describeClose(error, this.settings.waWebSocketUrl),
       };
+      // Acknowledgements still held go nowhere now: the network keeps those messages.
+      this.gate?.discard();
       // The 515 after pairing must find the new credentials stored before anyone reconnects;
       // inbound messages already acknowledged to the network must reach the listener first.
       void Promise.all([this.saving, this.drained()]).finally(() => this.finish(reason));
@@ -273,17 +279,22 @@ export class BaileysConnection implements WaConnection {
   private onUpsert({ messages, type }: BaileysEventMap['messages.upsert']): void {
     if (type !== 'notify' && type !== 'append') return;
     for (const message of messages) {
+      const id = message.key.id ?? '';
       const jid = message.key.remoteJid ?? '';
       if (jid.endsWith('@newsletter')) {
         const post = toChannelMessage(message, this.unwrap);
         if (post) post.timestamp = this.stampOf(post.id, post.timestamp);
-        if (post) this.handOver('channel post', () => this.options.listener.onChannelMessage(post));
+        if (post)
+          this.handOver('channel post', () => this.options.listener.onChannelMessage(post), id);
+        else this.gate?.settle(id);
         continue;
       }
-      if (jid === 'status@broadcast') continue;
-      const inbound: WaInboundMessage | null = toInbound(message, this.unwrap);
+      const inbound: WaInboundMessage | null =
+        jid === 'status@broadcast' ? null : toInbound(message, this.unwrap);
       if (inbound) inbound.timestamp = this.stampOf(inbound.id, inbound.timestamp);
-      if (inbound) this.handOver('message', () => this.options.listener.onMessage(inbound));
+      if (inbound) this.handOver('message', () => this.options.listener.onMessage(inbound), id);
+      // Nothing to store (protocol traffic, status): its acknowledgement may go at once.
+      else this.gate?.settle(id);
     }
   }
 
@@ -304,14 +315,13 @@ export class BaileysConnection implements WaConnection {
 
   /**
    * Hands one inbound item to the listener and waits for its promise (the event is durable),
-   * one at a time in arrival order. Baileys does not wait for us: it has already acknowledged
-   * the stanza to the network (the delivery receipt, or the ack of a channel post) before it
-   * emits `messages.upsert` (messages-recv.js `handleMessage`: `sendReceipt` then
-   * `upsertMessage`). So a crash between that ack and the durable publish loses the message;
-   * what we can do is keep that window short, never drop a failed hand-over silently, and let
-   * a close wait for the hand-overs in flight (`drained`).
+   * one at a time in arrival order. Baileys does not wait for us and acknowledges a message to
+   * the network before it emits `messages.upsert` (messages-recv.js `handleMessage`:
+   * `sendReceipt`, then `upsertMessage`); the `InboundAckGate` holds that acknowledgement (and
+   * every frame after it) until the hand-over resolves. A rejected hand-over ends the connection
+   * with the acknowledgement unsent: the network delivers the message again at the next login.
    */
-  private handOver(kind: string, call: () => Promise<void>): void {
+  private handOver(kind: string, call: () => Promise<void>, id?: string): void {
     if (this.finished) return;
     this.pendingInbound += 1;
     this.inbound = this.inbound
@@ -319,10 +329,29 @@ export class BaileysConnection implements WaConnection {
         if (this.finished) throw new Error('the connection closed before it was handed over');
         return call();
       })
-      .catch((error: unknown) => this.log.error({ err: error }, `inbound ${kind} not stored`))
+      .then(
+        () => {
+          if (id) this.gate?.settle(id);
+        },
+        (error: unknown) => {
+          this.log.error({ err: error }, `inbound ${kind} not stored: not acknowledged`);
+          if (id) this.unacknowledged();
+        },
+      )
       .finally(() => {
         this.pendingInbound -= 1;
       });
+  }
+
+  /** A message could not be stored: drop its held acknowledgement and end the connection. */
+  private unacknowledged(): void {
+    if (this.finished || !this.gate) return;
+    this.gate.discard();
+    this.localReason ??= {
+      code: WaDisconnectCode.connectionClosed,
+      message: 'an inbound message could not be stored; the network will deliver it again',
+    };
+    void this.sock?.end(undefined);
   }
 
   /**
@@ -342,6 +371,7 @@ export class BaileysConnection implements WaConnection {
 
   private noteArrival(node: BinaryNode): void {
     const { id, t } = node.attrs;
+    if (id) this.gate?.arrived(id);
     if (!id || !t || !/^\d+$/.test(t)) return;
     this.arrivals.set(id, this.refine(Number(t) * 1000));
     // Stanzas that never become a message (undecryptable, ignored) must not pile up.
@@ -458,6 +488,29 @@ function identityOf(me: WaMe | undefined): WaIdentity | null {
     waJid: `${user}@s.whatsapp.net`,
     waLid: lidUser ? `${lidUser}@lid` : null,
   };
+}
+
+/** How long an inbound message may hold the acknowledgements before it is given up on. */
+const ACK_HOLD_MS = 10_000;
+
+/**
+ * Routes the socket's frames through an `InboundAckGate`. Baileys writes every frame through its
+ * WebSocket client's `socket.send` (the `ws` WebSocket, made when the socket is), which is where
+ * the gate sits. Should a Baileys release move it, acknowledgements go out as Baileys sends them
+ * (logged once): messages are then only as safe as Baileys' own order makes them.
+ */
+function gateAcks(sock: WASocket, log: Logger): InboundAckGate | null {
+  const raw = (sock.ws as unknown as { socket?: { send?: unknown } | null }).socket;
+  if (!raw || typeof raw.send !== 'function') {
+    log.warn('cannot hold acknowledgements until messages are stored: no WebSocket to wrap');
+    return null;
+  }
+  const send = (raw.send as (data: unknown, cb?: (err?: Error) => void) => void).bind(raw);
+  const gate = new InboundAckGate(send, ACK_HOLD_MS, (err) =>
+    log.warn({ err }, 'a held frame could not be written'),
+  );
+  raw.send = (data: unknown, cb?: (err?: Error) => void) => gate.frame(data, cb);
+  return gate;
 }
 
 /** A close reason a user can act on: the network error itself when there is one. */

@@ -66,7 +66,9 @@ export class MessageHandler {
       raw: message.raw ?? null,
     };
     await this.ctx.emitDurably('message.received', data);
-    if (!message.fromMe && this.ctx.settings().autoRead) await this.markRead(message);
+    // Not awaited: the driver acknowledges the message once this resolves (it is durable now),
+    // and a read receipt may need a round trip the acknowledgement would wait behind.
+    if (!message.fromMe && this.ctx.settings().autoRead) void this.markRead(message);
   }
 
   async onReceipt(receipt: WaReceipt): Promise<void> {

@@ -45,6 +45,18 @@ export interface WebMessagingOptions {
 
 export type PhoneAddressing = 'pn' | 'lid';
 
+interface PhoneSent {
+  from: string;
+  to: string;
+  message: proto.IMessage;
+  attrs: Record<string, string>;
+  retries: number;
+}
+
+/** WhatsApp's clients give up after five retry receipts for one message. */
+const MAX_RETRIES = 5;
+const MAX_PHONE_SENT = 10_000;
+
 interface EncTarget {
   jid: string;
   enc: SignalCiphertext;
@@ -70,6 +82,8 @@ export class WebMessagingService implements WebMessagingHandler {
     () => this.mediaConn,
   );
   private mediaConn: MediaConn | undefined;
+  /** What phones sent companions, to encrypt again when a companion asks (retry receipt). */
+  private readonly phoneSent = new Map<string, PhoneSent>();
   private readonly outbox: CompanionOutbox;
   private mediaFiles: MediaFiles | undefined;
 
@@ -176,9 +190,12 @@ export class WebMessagingService implements WebMessagingHandler {
     const ids = [id, ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item')]
       .map((item) => (typeof item === 'string' ? item : item.attrs.id))
       .filter((x): x is string => typeof x === 'string');
+    // The companion could not decrypt a phone's message (its copy was used up, say by a
+    // delivery it decrypted but never stored): the phone encrypts it again, as WhatsApp's do.
+    if (type === 'retry') void this.resendOnRetry(device, id);
     for (const messageId of ids) {
       // A receipt for a message the network pushed is the companion's acknowledgement of it
-      // (a `retry` too: the simulated phones do not re-encrypt, so it is not sent again).
+      // (a `retry` too: what follows is the phone's new copy).
       this.outbox.acknowledge(device.phoneNumber, CompanionOutbox.key('message', messageId));
       const record = this.messages.get(messageId) as WebMessageRecord | undefined;
       if (!record || record.to !== device.phoneNumber || type === 'retry') continue;
@@ -266,8 +283,36 @@ export class WebMessagingService implements WebMessagingHandler {
       attrs: { id: record.id, t: this.seconds(record.timestamp), type: stanzaType, ...sender },
       content: [{ tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext }],
     };
+    this.rememberSent(record.id, { from, to, message, attrs: node.attrs, retries: 0 });
     const live = this.deliver(to, CompanionOutbox.key('message', record.id), node);
     return { id: record.id, timestamp: record.timestamp, delivery: live ? 'delivered' : 'queued' };
+  }
+
+  private rememberSent(id: string, sent: PhoneSent): void {
+    this.phoneSent.set(id, sent);
+    if (this.phoneSent.size > MAX_PHONE_SENT)
+      this.phoneSent.delete(this.phoneSent.keys().next().value as string);
+  }
+
+  private async resendOnRetry(device: WebLinkedDevice, id: string): Promise<void> {
+    const sent = this.phoneSent.get(id);
+    if (!sent || sent.to !== device.phoneNumber || sent.retries >= MAX_RETRIES) return;
+    sent.retries += 1;
+    try {
+      const enc = await this.phones
+        .get(sent.from)
+        .encrypt(device.lid, device.keys.identityKey, sent.message, () =>
+          companionBundle(this.context, sent.to, device.deviceId),
+        );
+      const node: BinaryNode = {
+        tag: 'message',
+        attrs: { ...sent.attrs },
+        content: [{ tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext }],
+      };
+      this.deliver(sent.to, CompanionOutbox.key('message', id), node);
+    } catch (err) {
+      this.context.logger.warn({ err, id }, 'a simulated phone could not send a message again');
+    }
   }
 
   /** `sendFromPhone` with a content as the control API takes it (see `phoneMessage`). */
