@@ -142,7 +142,7 @@ async function main() {
     });
     const linkS = (performance.now() - linkStart) / 1000;
     const linkCpuText = cpuSpent(linkCpu);
-    await waitFor('no live connection', async () => (await control.healthz()).web.linked === 0);
+    await waitFor('no live connection', async () => (await control.healthz()).linked === 0);
     await sleep(2_000);
     await control.healthz({ gc: true });
     const baseline = await control.healthz({ gc: true });
@@ -186,7 +186,7 @@ async function main() {
     await sleep(HOLD_MS);
     const held = await control.healthz({ gc: true });
     const heldRss = rssMb(sim.pid);
-    const perConnection = held.web.linked > 0 ? held.web.linked : DEVICES;
+    const perConnection = held.linked > 0 ? held.linked : DEVICES;
     const connections = await control.connections();
     let dropped = 0;
     for (const l of live) {
@@ -209,7 +209,7 @@ async function main() {
       ['handshake + login p99', `${round(percentile(latencies, 99), 1)} ms`],
       [
         'logged-in connections after hold',
-        `${held.web.linked} (sim), ${connections.items.length} listed, dropped ${dropped}, evictions ${connections.evictions.length}`,
+        `${held.linked} (sim), ${connections.items.length} listed, dropped ${dropped}, evictions ${connections.evictions.length}`,
       ],
       ['logged-in clients ended early, by code', JSON.stringify(Object.fromEntries(closeCodes))],
       ['sim RSS: baseline → held', `${baselineRss} MB → ${heldRss} MB`],
@@ -238,7 +238,7 @@ async function main() {
         await l.closed;
       }),
     );
-    if (dropped > 0 || held.web.linked !== DEVICES) process.exitCode = 1;
+    if (dropped > 0 || held.linked !== DEVICES) process.exitCode = 1;
   } finally {
     await sim.stop();
     rmSync(dataDir, { recursive: true, force: true });
