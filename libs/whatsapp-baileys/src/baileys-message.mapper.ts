@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
 import {
-  MESSAGE_LIMITS,
-  type MessageContent,
-  type MessageMedia,
-  type MessageType,
-} from '@wagw/contracts';
-import type {
-  WaChannelMessage,
-  WaInboundMessage,
-  WaMessageContent,
-  WaSendOptions,
+  WA_MESSAGE_LIMITS as MESSAGE_LIMITS,
+  type WaChannelMessage,
+  type WaInboundMessage,
+  type WaMessageContent,
+  type WaMessageMedia as MessageMedia,
+  type WaMessageType as MessageType,
+  type WaSendOptions,
 } from '@wagw/whatsapp';
 import type { AnyMessageContent, proto, WAMessage } from '@whiskeysockets/baileys';
 
@@ -214,7 +211,7 @@ export function toChannelMessage(message: WAMessage, unwrap: Unwrap): WaChannelM
 }
 
 function timestampOf(message: WAMessage): number {
-  const seconds = size(message.messageTimestamp as number | null);
+  const seconds = size(message.messageTimestamp);
   return (seconds ?? Math.floor(Date.now() / 1000)) * 1000;
 }
 
@@ -237,7 +234,7 @@ export function rawOf(message: WAMessage): Record<string, unknown> {
   if (json.length <= MESSAGE_LIMITS.raw) return JSON.parse(json) as Record<string, unknown>;
   return {
     key: message.key,
-    messageTimestamp: size(message.messageTimestamp as number | null),
+    messageTimestamp: size(message.messageTimestamp),
     truncated: true,
   };
 }
@@ -325,7 +322,7 @@ export function toBaileysContent(
 }
 
 /** The SHA-256 of outbound media bytes, hex, as inbound media report it. */
-export function mediaSha256(content: MessageContent): string | null {
+export function mediaSha256(content: WaMessageContent): string | null {
   if (!('media' in content)) return null;
   return createHash('sha256').update(Buffer.from(content.media.base64, 'base64')).digest('hex');
 }

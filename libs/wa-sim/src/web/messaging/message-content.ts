@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { aesDecryptWithIV, getMediaKeys, hmacSign, proto } from '@whiskeysockets/baileys';
+import { aesDecryptWithIV, getMediaKeys, hmacSign, type proto } from '@whiskeysockets/baileys';
 import { SimError } from '../../sim.errors.js';
 
 /** Content kinds a simulated phone tells apart, as the gateway's contract names them. */
@@ -43,6 +43,12 @@ export interface SimMessageContent {
   replyTo?: string | null;
   mentions?: string[];
 }
+
+/** The fields the four media messages have between them (each has a subset). */
+type AnyMedia = proto.Message.IImageMessage &
+  proto.Message.IVideoMessage &
+  proto.Message.IAudioMessage &
+  proto.Message.IDocumentMessage;
 
 /** Reads the encrypted file of a direct path from the media host; undefined when unknown. */
 export type MediaFiles = (directPath: string) => Buffer | undefined;
@@ -112,12 +118,7 @@ export async function describeMessage(
     };
   }
   for (const kind of Object.keys(MEDIA_TYPES) as (keyof typeof MEDIA_TYPES)[]) {
-    const media = m[`${kind}Message`] as
-      | ((proto.Message.IImageMessage &
-          proto.Message.IDocumentMessage &
-          proto.Message.IAudioMessage) & { contextInfo?: proto.IContextInfo | null })
-      | null
-      | undefined;
+    const media: AnyMedia | null | undefined = m[`${kind}Message`];
     if (!media) continue;
     return {
       type: kind,
@@ -188,7 +189,7 @@ export function textOfContent(content: SimMessageContent): string {
  */
 export function phoneMessage(input: Record<string, unknown>): proto.IMessage {
   const str = (k: string): string | undefined =>
-    typeof input[k] === 'string' ? (input[k] as string) : undefined;
+    typeof input[k] === 'string' ? input[k] : undefined;
   const need = (k: string): string => {
     const v = str(k);
     if (v === undefined) throw invalid(k, 'a string is required');
@@ -216,7 +217,7 @@ export function phoneMessage(input: Record<string, unknown>): proto.IMessage {
         directPath: `/v/t62.7118-24/sim-${Date.now()}`,
         ...context,
       };
-      return { [`${input['type']}Message`]: media } as proto.IMessage;
+      return { [`${input['type']}Message`]: media };
     }
     case 'location': {
       const lat = input['latitude'];
