@@ -4,7 +4,7 @@
 //
 // 1. Page weight: every script and stylesheet index.html loads (apps/console/dist), raw and
 //    gzipped (zlib level 9), JavaScript apart (target < 200 KB gzipped).
-// 2. Time to interactive, against `npm start`'s process (API + gateway + simulator on an
+// 2. Time to interactive, against `npm run start:sandbox`'s process (API + gateway + simulator on an
 //    embedded database in a temporary DATA_DIR) with BENCH_SESSIONS sessions, in Debian's
 //    Chromium (playwright-core), BENCH_RUNS runs each, a fresh browser context (empty cache)
 //    per run:
@@ -92,7 +92,7 @@ const env = { DATA_DIR: dataDir, PORT: String(port), HOST: '127.0.0.1' };
 const api = runNode(
   'api',
   'apps/api/dist/main.js',
-  { ...env, WA_SIM_PORT: String(await freePort()) },
+  { ...env, WA_NETWORK: 'sandbox', WA_SIM_PORT: String(await freePort()) },
   ['--embedded-gateway'],
 );
 let browser;

@@ -4,11 +4,14 @@
 //   npm run build && node bench/messages.bench.mjs
 //
 // Prints one table: sends/s across BENCH_SESSIONS working sessions (BENCH_SENDS requests,
-// BENCH_CONCURRENCY in flight) with p50/p99 latency; page p50/p99 at BENCH_STORED stored
-// messages (first pages and deep pages through the cursor); bytes stored per message.
+// BENCH_CONCURRENCY in flight) with p50/p99 latency; inbound ingest: BENCH_INGEST
+// `message.received` events published exactly as a gateway publishes them (its JetStream
+// publisher), timed until every one is a stored row; page p50/p99 at BENCH_STORED stored
+// messages (first pages and deep pages through the cursor); bytes stored per message. The
+// gateway runs the real Baileys client on the sandbox (wa-sim).
 //
-// Options (env): BENCH_SESSIONS=20 BENCH_SENDS=2000 BENCH_CONCURRENCY=32 BENCH_STORED=200000
-//   BENCH_PAGES=300 TEST_DATABASE_URL TEST_NATS_URL
+// Options (env): BENCH_SESSIONS=20 BENCH_SENDS=2000 BENCH_CONCURRENCY=32 BENCH_INGEST=50000
+//   BENCH_STORED=200000 BENCH_PAGES=300 TEST_DATABASE_URL TEST_NATS_URL
 // Every process it starts is killed at the end; its database is dropped and its JetStream
 // streams deleted.
 import { execFileSync } from 'node:child_process';
@@ -17,6 +20,13 @@ import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
+import { newId } from '@wagw/domain';
+import {
+  ensureEventsStream,
+  JetStreamEventPublisher,
+  LazyNatsConnection,
+  silentMessagingLogger,
+} from '@wagw/messaging';
 import pg from 'pg';
 import { cliCreateApiKey, freePort, killAllChildren, runNode, waitFor } from './lib/procs.mjs';
 import { adminSql, apiCall, envInt } from './lib/services.mjs';
@@ -25,6 +35,7 @@ import { percentile, pMap, round } from './lib/stats.mjs';
 const SESSIONS = Math.max(1, envInt('BENCH_SESSIONS', 20));
 const SENDS = envInt('BENCH_SENDS', 2000);
 const CONCURRENCY = Math.max(1, envInt('BENCH_CONCURRENCY', 32));
+const INGEST = envInt('BENCH_INGEST', 50_000);
 const STORED = envInt('BENCH_STORED', 200_000);
 const PAGES = Math.max(1, envInt('BENCH_PAGES', 300));
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -81,8 +92,9 @@ async function setUp() {
     GATEWAY_ID: 'gw-bench',
     GATEWAY_OPS_PORT: String(opsPort),
     AUTH_STATE_KEY: randomBytes(32).toString('base64'),
-    WA_DRIVER: 'simulated',
-    WA_SIM_URL: `ws://127.0.0.1:${simPort}/ws`,
+    WA_DRIVER: 'baileys',
+    WA_NETWORK: 'sandbox',
+    WA_SIM_URL: `http://127.0.0.1:${simPort}`,
     LOG_LEVEL: 'error',
   });
   await waitFor(
@@ -150,6 +162,93 @@ async function benchSends(sessions) {
     p99: percentile(latencies, 99),
     failures,
   };
+}
+
+/**
+ * Inbound ingest, from the gateway's side of NATS to stored rows: INGEST `message.received`
+ * events for one session, published by the gateway's own JetStream publisher (validated,
+ * pipelined, deduplicated by id), folded and stored by the API. The Signal decryption before
+ * it is the WhatsApp side's cost (bench:sim-messages).
+ */
+async function benchIngest(sessionId) {
+  const c = new pg.Client({ connectionString: ctx.dbUrl });
+  await c.connect();
+  const connection = new LazyNatsConnection({ servers: NATS_URL, name: 'bench-ingest' });
+  const publisher = new JetStreamEventPublisher({
+    connection: () => connection.get(),
+    prefix: ctx.prefix,
+    ensureStream: (nc) => ensureEventsStream({ connection: nc, prefix: ctx.prefix }),
+    logger: silentMessagingLogger,
+  });
+  const chat = '6598888888@s.whatsapp.net';
+  try {
+    const [{ organization_id: organizationId }] = (
+      await c.query('SELECT organization_id FROM sessions WHERE id = $1', [sessionId])
+    ).rows;
+    const stored = async () =>
+      Number(
+        (
+          await c.query(
+            'SELECT count(*)::int AS n FROM messages WHERE session_id = $1 AND chat_jid = $2',
+            [sessionId, chat],
+          )
+        ).rows[0].n,
+      );
+    const now = Date.now();
+    const event = (i) => ({
+      id: newId(),
+      type: 'message.received',
+      organizationId,
+      sessionId,
+      occurredAt: now + i,
+      data: {
+        id: `INGEST${i}`,
+        chatJid: chat,
+        senderJid: chat,
+        fromMe: false,
+        timestamp: now + i,
+        type: 'text',
+        text: `inbound message number ${i}`,
+        media: null,
+        replyTo: null,
+        status: 'received',
+        raw: { key: { id: `INGEST${i}`, remoteJid: chat } },
+      },
+      fence: { gatewayId: 'gw-bench-ingest', epoch: 1, seq: i + 1 },
+      state: {
+        status: 'working',
+        gatewayId: 'gw-bench-ingest',
+        reason: null,
+        phoneNumber: '6281200000000',
+        waJid: '6281200000000@s.whatsapp.net',
+        waLid: null,
+        qr: null,
+        qrExpiresAt: null,
+        lastConnectedAt: now,
+      },
+    });
+    const t0 = performance.now();
+    for (let i = 0; i < INGEST; i++) publisher.publish(event(i));
+    await publisher.flush(300_000);
+    const publishedMs = performance.now() - t0;
+    await waitFor(
+      'every ingested message stored',
+      async () => (await stored()) >= INGEST,
+      600_000,
+      50,
+    );
+    const storedMs = performance.now() - t0;
+    return {
+      rate: INGEST / (storedMs / 1000),
+      publishRate: INGEST / (publishedMs / 1000),
+      storedMs,
+      rows: await stored(),
+    };
+  } finally {
+    await publisher.close().catch(() => undefined);
+    await connection.close().catch(() => undefined);
+    await c.end();
+  }
 }
 
 async function benchPages(sessionId) {
@@ -241,6 +340,8 @@ try {
   );
   log(`sending ${SENDS} messages, ${CONCURRENCY} in flight`);
   const sends = await benchSends(sessions);
+  log(`ingesting ${INGEST} inbound messages`);
+  const ingest = await benchIngest(sessions[0]);
   log(`storing ${STORED} messages, reading ${PAGES} pages`);
   const pages = await benchPages(sessions[0]);
   const ms = (v) => `${round(v, 1)} ms`;
@@ -249,6 +350,7 @@ try {
 | --------------------------------------------------------- | ----- |
 | sends/s across ${SESSIONS} sessions (${SENDS} sends, ${CONCURRENCY} in flight) | ${round(sends.rate, 0)} (${sends.failures} not 201) |
 | send latency p50 / p99                                     | ${ms(sends.p50)} / ${ms(sends.p99)} |
+| inbound ingest: ${INGEST} gateway events → stored rows, msgs/s | ${round(ingest.rate, 0)} (published at ${round(ingest.publishRate, 0)}/s; ${ingest.rows} stored once) |
 | first page (limit 50) p50 / p99 at ${pages.rows} stored    | ${ms(pages.firstP50)} / ${ms(pages.firstP99)} |
 | cursor-walk page p50 / p99                                 | ${ms(pages.deepP50)} / ${ms(pages.deepP99)} |
 | bytes stored per message (table + indexes, incl. raw)      | ${round(pages.bytesPerMessage, 0)} |

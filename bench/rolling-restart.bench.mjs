@@ -80,8 +80,9 @@ async function startGateway() {
     NATS_URL,
     NATS_PREFIX: ctx.prefix,
     AUTH_STATE_KEY: ctx.authStateKey,
-    WA_DRIVER: 'simulated',
-    WA_SIM_URL: ctx.simWs,
+    WA_DRIVER: 'baileys',
+    WA_NETWORK: 'sandbox',
+    WA_SIM_URL: ctx.simUrl,
     LEASE_TTL_MS: String(TTL),
   });
   ctx.procs.push(proc);
@@ -261,7 +262,6 @@ async function main() {
   });
   ctx.procs.push(ctx.sim);
   ctx.simUrl = `http://127.0.0.1:${simPort}`;
-  ctx.simWs = `ws://127.0.0.1:${simPort}/ws`;
   await waitFor('wa-sim ready', async () => (await fetch(`${ctx.simUrl}/sim/v1/healthz`)).ok);
 
   const apiPort = await freePort();

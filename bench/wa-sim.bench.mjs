@@ -13,25 +13,21 @@
 //    no connection), per connection.
 // Messages relayed per second: `npm run bench:sim-messages` (bench/wa-sim-messages.bench.mjs).
 //
-// Options (env): BENCH_SIM_DEVICES=1000 BENCH_SIM_LINK_CONCURRENCY=8
-//   BENCH_SIM_LOGIN_CONCURRENCY=16 BENCH_SIM_HOLD_MS=10000
+// Options (env): BENCH_SIM_DEVICES=1000 BENCH_SIM_CLIENT_PROCS=4 BENCH_SIM_LINK_CONCURRENCY=8
+//   BENCH_SIM_LOGIN_CONCURRENCY=16 BENCH_SIM_HOLD_MS=10000 (concurrencies are totals, split
+//   over the client processes)
 //
-// The clients are real Baileys sockets in this one process, and they cost far more CPU than the
-// sim: each handshake verifies the certificate chain with Baileys' pure-JS curve (~60 ms), each
-// link signs and verifies ADV identities (~130 ms). Latencies therefore include client-side
-// queueing; the CPU rows show who spent what.
+// The clients are real Baileys sockets in BENCH_SIM_CLIENT_PROCS processes of their own
+// (bench/lib/wa-sim-clients.mjs), and they cost far more CPU than the sim: each handshake
+// verifies the certificate chain with Baileys' pure-JS curve (~60 ms), each link signs and
+// verifies ADV identities (~130 ms). Latencies therefore include client-side queueing; the CPU
+// rows show who spent what.
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { WaSimControlClient } from '@wagw/wa-sim';
-import makeWASocket, {
-  Curve,
-  INITIAL_PREKEY_COUNT,
-  initAuthCreds,
-  WA_CERT_DETAILS,
-} from '@whiskeysockets/baileys';
-import { pino } from 'pino';
 import {
   cpuSeconds,
   killAllChildren,
@@ -41,105 +37,85 @@ import {
   startSimProcess,
 } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
-import { memoryAuth as sharedMemoryAuth } from './lib/memory-auth.mjs';
-import { percentile, pMap, round } from './lib/stats.mjs';
+import { percentile, round } from './lib/stats.mjs';
 
 const DEVICES = envInt('BENCH_SIM_DEVICES', 1000);
+const CLIENT_PROCS = Math.max(1, Math.min(DEVICES, envInt('BENCH_SIM_CLIENT_PROCS', 4)));
 const LINK_CONCURRENCY = Math.max(1, envInt('BENCH_SIM_LINK_CONCURRENCY', 8));
 const LOGIN_CONCURRENCY = Math.max(1, envInt('BENCH_SIM_LOGIN_CONCURRENCY', 16));
 const HOLD_MS = envInt('BENCH_SIM_HOLD_MS', 10_000);
-const logger = pino({ level: 'silent' });
 const log = (msg) => console.error(`[bench:sim] ${msg}`);
 
-/**
- * Client-side shortcut, the sim does not see it: Baileys generates 812 one-time prekeys for a
- * new device at its first login (~0.5 s of CPU in the client process). Every bench device gets
- * the same pre-generated set instead; each still uploads all 812 to the sim.
- */
-const SHARED_PREKEYS = Object.fromEntries(
-  Array.from({ length: INITIAL_PREKEY_COUNT }, (_, i) => [`${i + 1}`, Curve.generateKeyPair()]),
-);
-
-/** Baileys' auth state in memory. */
-function memoryAuth() {
-  const data = new Map();
-  for (const [id, pair] of Object.entries(SHARED_PREKEYS)) data.set(`pre-key:${id}`, pair);
-  const creds = initAuthCreds();
-  creds.nextPreKeyId = INITIAL_PREKEY_COUNT + 1;
-  creds.firstUnuploadedPreKeyId = 1;
-  return sharedMemoryAuth(creds, data);
-}
-
-function socket(url, auth, clientId) {
-  return makeWASocket({
-    waWebSocketUrl: `${url}?clientId=${clientId}`,
-    auth,
-    logger,
-    browser: ['WhatsApp Gateway', 'Chrome', '1.0.0'],
-    connectTimeoutMs: 60_000,
-    defaultQueryTimeoutMs: 60_000,
-    keepAliveIntervalMs: 30_000,
-    markOnlineOnConnect: false,
-    fireInitQueries: true,
-    syncFullHistory: false,
-    shouldSyncHistoryMessage: () => false,
+/** A forked client process and a request/answer call over its IPC channel. */
+function startClients(name, config) {
+  const child = fork(new URL('./lib/wa-sim-clients.mjs', import.meta.url), [], {
+    env: { ...process.env, BENCH_SIM_CLIENT_CONFIG: JSON.stringify({ ...config, name }) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-}
-
-/** Resolves with 'open' or the close code, whichever comes first. */
-function outcome(sock, onQr) {
-  return new Promise((resolve) => {
-    sock.ev.on('connection.update', (u) => {
-      if (u.qr && onQr) onQr(u.qr);
-      if (u.connection === 'open') resolve('open');
-      if (u.connection === 'close') resolve(u.lastDisconnect?.error?.output?.statusCode ?? -1);
-    });
+  const waiting = new Map();
+  child.on('message', (m) => {
+    const w = waiting.get(m.cmd);
+    waiting.delete(m.cmd);
+    if (!w) return;
+    if (m.ok) w.resolve(m.result);
+    else w.reject(new Error(`${name} ${m.cmd}: ${m.error}`));
   });
+  child.once('exit', (code) => {
+    for (const w of waiting.values()) w.reject(new Error(`${name} exited with ${code}`));
+    waiting.clear();
+  });
+  const expect = (cmd) => new Promise((resolve, reject) => waiting.set(cmd, { resolve, reject }));
+  const ready = expect('ready');
+  return {
+    pid: child.pid,
+    ready,
+    call(cmd) {
+      const answer = expect(cmd);
+      child.send({ cmd });
+      return answer;
+    },
+    kill: () => child.exitCode === null && child.kill('SIGKILL'),
+  };
 }
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'wa-sim-bench-'));
   const started = await startSimProcess(dataDir, { NODE_OPTIONS: '--expose-gc' });
   const sim = started.proc;
+  let clients = [];
   try {
     const control = new WaSimControlClient(started.controlUrl);
-    WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from((await control.rootKey()).publicKey, 'base64');
-    const url = started.webUrl;
-
-    // 1. Link every device by QR, then its first login (812 prekeys uploaded).
-    const devices = Array.from({ length: DEVICES }, (_, i) => ({
-      phone: String(6281300000000 + i),
-      auth: memoryAuth(),
-    }));
-    const linkStart = performance.now();
-    const cpu = () => ({ sim: cpuSeconds(sim.pid), clients: cpuSeconds(process.pid) });
+    // Each client process gets a slice of the devices and its share of the concurrency.
+    const phones = Array.from({ length: DEVICES }, (_, i) => String(6281300000000 + i));
+    const share = (total) => Math.max(1, Math.round(total / CLIENT_PROCS));
+    const rootKey = (await control.rootKey()).publicKey;
+    clients = Array.from({ length: CLIENT_PROCS }, (_, k) =>
+      startClients(`clients-${k + 1}`, {
+        webUrl: started.webUrl,
+        controlUrl: started.controlUrl,
+        rootKey,
+        phones: phones.filter((_, i) => i % CLIENT_PROCS === k),
+        linkConcurrency: share(LINK_CONCURRENCY),
+        loginConcurrency: share(LOGIN_CONCURRENCY),
+      }),
+    );
+    await Promise.all(clients.map((c) => c.ready));
+    const all = (cmd) => Promise.all(clients.map((c) => c.call(cmd)));
+    const clientCpu = () => clients.reduce((sum, c) => sum + cpuSeconds(c.pid), 0);
+    const cpu = () => ({ sim: cpuSeconds(sim.pid), clients: clientCpu() });
     const cpuSpent = (before) =>
       `sim ${round(cpuSeconds(sim.pid) - before.sim, 1)} s, ` +
-      `clients ${round(cpuSeconds(process.pid) - before.clients, 1)} s`;
+      `clients ${round(clientCpu() - before.clients, 1)} s`;
+
+    // 1. Link every device by QR, then its first login (812 prekeys uploaded).
+    const linkStart = performance.now();
     const linkCpu = cpu();
-    let linked = 0;
-    let linkRetries = 0;
-    await pMap(devices, LINK_CONCURRENCY, async (d) => {
-      // On a loaded machine a handshake can outlast the sim's limit (10 s): that attempt ends
-      // with 428 and is retried with fresh credentials (counted in the table).
-      for (let attempt = 1; ; attempt++) {
-        const pairing = socket(url, d.auth, `link-${d.phone}`);
-        const paired = await outcome(pairing, (qr) => {
-          control.scanQr(qr, d.phone).catch((err) => log(`scan ${d.phone}: ${err.message}`));
-        });
-        if (paired === 515) break;
-        if (attempt === 3) throw new Error(`${d.phone}: pairing ended with ${paired}`);
-        linkRetries++;
-        d.auth = memoryAuth();
-      }
-      const first = socket(url, d.auth, `first-${d.phone}`);
-      const opened = await outcome(first);
-      if (opened !== 'open') throw new Error(`${d.phone}: first login ended with ${opened}`);
-      const closed = outcome(first);
-      first.end(undefined);
-      await closed;
-      if (++linked % 100 === 0) log(`linked ${linked}/${DEVICES}`);
-    });
+    const progress = setInterval(
+      async () => log(`linked ${(await control.devices()).length}/${DEVICES}`),
+      15_000,
+    );
+    const linkedBy = await all('link').finally(() => clearInterval(progress));
+    const linkRetries = linkedBy.reduce((n, r) => n + r.retries, 0);
     const linkS = (performance.now() - linkStart) / 1000;
     const linkCpuText = cpuSpent(linkCpu);
     await waitFor('no live connection', async () => (await control.healthz()).linked === 0);
@@ -149,36 +125,15 @@ async function main() {
     const baselineRss = rssMb(sim.pid);
 
     // 2. Log everyone in at once.
-    const latencies = [];
-    const live = [];
     const loginStart = performance.now();
     const loginCpu = cpu();
-    let loginRetries = 0;
-    /** How logged-in clients ended before the bench closed them (should stay empty). */
-    const closeCodes = new Map();
-    let closing = false;
-    await pMap(devices, LOGIN_CONCURRENCY, async (d) => {
-      for (let attempt = 1; ; attempt++) {
-        const t0 = performance.now();
-        const sock = socket(url, d.auth, `bench-${d.phone}`);
-        const result = await outcome(sock);
-        if (result === 'open') {
-          latencies.push(performance.now() - t0);
-          const closed = outcome(sock);
-          void closed.then((code) => {
-            if (closing) return;
-            closeCodes.set(code, (closeCodes.get(code) ?? 0) + 1);
-            if (closeCodes.get(code) === 1) log(`a logged-in client ended with ${code}`);
-          });
-          live.push({ d, sock, closed });
-          if (live.length % 100 === 0) log(`logged in ${live.length}/${DEVICES}`);
-          return;
-        }
-        if (attempt === 3) throw new Error(`${d.phone}: login ended with ${result}`);
-        log(`${d.phone}: login ended with ${result}, retrying`);
-        loginRetries++;
-      }
-    });
+    const loginProgress = setInterval(
+      async () => log(`logged in ${(await control.healthz()).linked}/${DEVICES}`),
+      15_000,
+    );
+    const loggedIn = await all('login').finally(() => clearInterval(loginProgress));
+    const latencies = loggedIn.flatMap((r) => r.latencies);
+    const loginRetries = loggedIn.reduce((n, r) => n + r.retries, 0);
     const loginS = (performance.now() - loginStart) / 1000;
     const loginCpuText = cpuSpent(loginCpu);
 
@@ -188,16 +143,22 @@ async function main() {
     const heldRss = rssMb(sim.pid);
     const perConnection = held.linked > 0 ? held.linked : DEVICES;
     const connections = await control.connections();
-    let dropped = 0;
-    for (const l of live) {
-      const r = await Promise.race([l.closed, sleep(0).then(() => 'open')]);
-      if (r !== 'open') dropped++;
-    }
+    const statuses = await all('status');
+    const open = statuses.reduce((n, s) => n + s.open, 0);
+    const dropped = latencies.length - open;
+    const closeCodes = {};
+    for (const s of statuses)
+      for (const [code, n] of Object.entries(s.closeCodes))
+        closeCodes[code] = (closeCodes[code] ?? 0) + n;
     const perConnKb = (bytes) => round(bytes / 1024 / perConnection, 1);
     const rows = [
       [
         'devices linked (QR → 515 → first login)',
         `${DEVICES} in ${round(linkS, 1)} s (${round(DEVICES / linkS, 1)}/s, ${LINK_CONCURRENCY} at a time, ${linkRetries} retried)`,
+      ],
+      [
+        'client processes (real Baileys sockets)',
+        `${CLIENT_PROCS} (${Math.ceil(DEVICES / CLIENT_PROCS)} devices each)`,
       ],
       ['CPU while linking', linkCpuText],
       ['CPU while logging in', loginCpuText],
@@ -211,7 +172,7 @@ async function main() {
         'logged-in connections after hold',
         `${held.linked} (sim), ${connections.items.length} listed, dropped ${dropped}, evictions ${connections.evictions.length}`,
       ],
-      ['logged-in clients ended early, by code', JSON.stringify(Object.fromEntries(closeCodes))],
+      ['logged-in clients ended early, by code', JSON.stringify(closeCodes)],
       ['sim RSS: baseline → held', `${baselineRss} MB → ${heldRss} MB`],
       [
         'sim memory per connection (RSS)',
@@ -231,15 +192,10 @@ async function main() {
     console.log(`\nwa-sim benchmark (real Baileys 7.0.0-rc14 clients, ${DEVICES} devices)`);
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
 
-    closing = true;
-    await Promise.all(
-      live.map(async (l) => {
-        l.sock.end(undefined);
-        await l.closed;
-      }),
-    );
+    await all('close');
     if (dropped > 0 || held.linked !== DEVICES) process.exitCode = 1;
   } finally {
+    for (const c of clients) c.kill();
     await sim.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }

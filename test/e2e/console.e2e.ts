@@ -3,13 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import AxeBuilder from '@axe-core/playwright';
+import { WaSimControlClient } from '@wagw/wa-sim';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
 import { freePort, REPO_ROOT } from '../support/processes.js';
 
 /**
  * The web console in a real browser (Debian's Chromium driven by playwright-core) against
- * `npm start` (API + gateway + simulated network in one process): sign in, create a session,
+ * `npm run start:sandbox` (API + gateway driving Baileys + simulated network in one process),
+ * and against `npm start` on the real network (no sandbox phone): sign in, create a session,
  * see its QR, pair it by playing the phone in the sandbox panel, watch it turn `working` with no
  * reload, stop, start, log out, delete; the pairing-code flow; gateways; a 390 px phone screen.
  * Every page is screenshotted (test-artifacts/console/) and checked with axe; no request may
@@ -37,6 +39,10 @@ describe('the web console', () => {
   let adminKey: string;
   let memberKey: string;
   let simPort: number;
+  /** `npm start` (the real WhatsApp network): no sandbox. */
+  let real: ApiProcess;
+  let realDir: string;
+  let realKey: string;
   /** Requests the browser tried to send off this machine (aborted). */
   const external: string[] = [];
   const consoleErrors: string[] = [];
@@ -46,8 +52,21 @@ describe('the web console', () => {
     profileDir = await mkdtemp(join(tmpdir(), 'wagw-chromium-'));
     await mkdir(ARTIFACTS, { recursive: true });
     simPort = await freePort();
+    // `npm start` on the real network beside it, booting at the same time (no session starts
+    // there: a test never talks to WhatsApp).
+    realDir = await mkdtemp(join(tmpdir(), 'wagw-console-real-'));
+    const realStarted = (async () => {
+      real = await startApiProcess(
+        { DATA_DIR: realDir, WA_SIM_PORT: String(await freePort()) },
+        ['--embedded-gateway'],
+        120_000,
+      );
+      realKey = (await cliCreateApiKey({ DATA_DIR: realDir }, 'org_console_real')).secret;
+    })();
+    // Awaited below; if the sandbox's start fails first, this one's failure is not unhandled.
+    realStarted.catch(() => undefined);
     api = await startApiProcess(
-      { DATA_DIR: dataDir, WA_SIM_PORT: String(simPort) },
+      { DATA_DIR: dataDir, WA_NETWORK: 'sandbox', WA_SIM_PORT: String(simPort) },
       ['--embedded-gateway'],
       120_000, // PGlite boots slowly on a loaded machine
     );
@@ -67,11 +86,14 @@ describe('the web console', () => {
       external.push(url.href);
       return route.abort('blockedbyclient');
     });
+    await realStarted;
   }, 240_000);
 
   afterAll(async () => {
     await context?.close();
     await api?.stop();
+    await real?.stop();
+    if (realDir) await rm(realDir, { recursive: true, force: true });
     await rm(dataDir, { recursive: true, force: true });
     await rm(profileDir, { recursive: true, force: true });
   });
@@ -191,12 +213,11 @@ describe('the web console', () => {
     await page.locator('#msg-text').fill('Hi from the console');
     await page.getByRole('button', { name: 'Send', exact: true }).click();
     await chat.getByText('Hi from the console').waitFor();
-    const inbox = await call(
-      `http://127.0.0.1:${simPort}`,
-      'GET',
-      '/sim/v1/devices/6598765432/messages',
+    // The simulated phone received it (decrypted by the sim: Baileys really sent it).
+    const inbox = await new WaSimControlClient(`http://127.0.0.1:${simPort}`).receivedMessages(
+      '6598765432',
     );
-    expect(inbox.body.items.map((m: { text: string }) => m.text)).toContain('Hi from the console');
+    expect(inbox.map((m) => m.text)).toContain('Hi from the console');
     await check(page, 'session-working');
 
     // Settings are saved through PATCH.
@@ -339,6 +360,26 @@ describe('the web console', () => {
     }
     const devices = await call(api.baseUrl, 'GET', '/sandbox/v1/devices', { token: memberKey });
     expect(devices.status).toBe(404);
+  });
+
+  it('shows no sandbox phone when npm start runs on the real WhatsApp network', async () => {
+    // The same console, no phone panel, no sandbox tag: the API has no sandbox routes (404).
+    const page = await openPage();
+    await page.goto(`${real.baseUrl}/`);
+    await page.getByLabel('API key or login token').fill(realKey);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
+    await page.getByLabel('Label').fill('Real phone');
+    await page.getByLabel('Start pairing now').uncheck();
+    await page.getByRole('button', { name: 'Create session' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Real phone' }).waitFor();
+    // The pairing form is there; the simulated phone is not.
+    await page.getByRole('button', { name: 'Get a pairing code' }).waitFor();
+    await expect(page.locator('.sandbox').count()).resolves.toBe(0);
+    await expect(page.getByRole('button', { name: 'Scan the QR code' }).count()).resolves.toBe(0);
+    await expect(page.locator('header .tag', { hasText: 'sandbox' }).count()).resolves.toBe(0);
+    await check(page, 'session-real-network');
+    await page.close();
   });
 
   it('sent no request off this machine and logged no script error', () => {

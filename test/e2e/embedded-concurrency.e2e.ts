@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
-import { freePort } from '../support/processes.js';
 
 const LOAD_MS = 6_000;
 
@@ -17,8 +16,9 @@ interface Tenant {
 }
 
 /**
- * `npm start` (API + gateway + simulator on the embedded database) under concurrent tenants: the
- * review that found one organization reading another's sessions and acknowledged creates lost.
+ * `npm start` (API + gateway on the embedded database; the real WhatsApp network, which no
+ * session here is started on) under concurrent tenants: the review that found one organization
+ * reading another's sessions and acknowledged creates lost.
  */
 describe('embedded default under concurrent tenants', () => {
   let dataDir: string;
@@ -28,9 +28,7 @@ describe('embedded default under concurrent tenants', () => {
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'wagw-conc-'));
-    api = await startApiProcess({ DATA_DIR: dataDir, WA_SIM_PORT: String(await freePort()) }, [
-      '--embedded-gateway',
-    ]);
+    api = await startApiProcess({ DATA_DIR: dataDir }, ['--embedded-gateway']);
     for (const org of ['org_conc_a', 'org_conc_b', 'org_conc_c']) {
       const key = await cliCreateApiKey({ DATA_DIR: dataDir }, org);
       tenants.push({ org, token: key.secret, live: new Set(), lastLabel: new Map() });

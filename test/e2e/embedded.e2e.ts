@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
-import { runNode } from '../support/processes.js';
+import { childPids, listeningPorts } from '../support/process-sockets.js';
+import { freePort, runNode, waitFor } from '../support/processes.js';
 
 /** Every entry under `dir` with its permission bits. */
 async function modes(dir: string): Promise<{ path: string; mode: number; dir: boolean }[]> {
@@ -16,14 +17,71 @@ async function modes(dir: string): Promise<{ path: string; mode: number; dir: bo
   return out;
 }
 
-/** `npm start` with no configuration: the API on the embedded PGlite database in DATA_DIR. */
+/**
+ * `npm start` with no configuration: the API and one gateway worker (Baileys, on the real
+ * WhatsApp network) on the embedded PGlite database in DATA_DIR. No session is started here:
+ * a test never talks to WhatsApp.
+ */
 describe('embedded mode (no DATABASE_URL)', () => {
   let dataDir: string;
   let api: ApiProcess;
+  /** Where the sandbox would listen if this process embedded one (it must not). */
+  let simPort: number;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'wagw-embedded-'));
-    api = await startApiProcess({ DATA_DIR: dataDir });
+    simPort = await freePort();
+    api = await startApiProcess(
+      { DATA_DIR: dataDir, WA_SIM_PORT: String(simPort), LOG_LEVEL: 'info' },
+      ['--embedded-gateway'],
+    );
+  });
+
+  it('connects to WhatsApp itself: no simulator, no sandbox routes, one port', async () => {
+    // The worker drives Baileys on the real network, and says so.
+    await waitFor('the WhatsApp driver line', () =>
+      Promise.resolve(/"msg":"WhatsApp: the real network"/.test(api.process.output())),
+    );
+    const line = api.process
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"WhatsApp: the real network"'))!;
+    expect(JSON.parse(line)).toMatchObject({ driver: 'baileys', network: 'whatsapp' });
+    expect(api.process.output()).not.toMatch(/simulated WhatsApp network listening/);
+    // One process listening on one port: the API's. Nothing on the simulator's port.
+    const pid = api.process.child.pid!;
+    expect(await listeningPorts(pid)).toEqual([Number(new URL(api.baseUrl).port)]);
+    expect(await childPids(pid)).toEqual([]);
+    await expect(fetch(`http://127.0.0.1:${simPort}/sim/v1/healthz`)).rejects.toThrow();
+    await expect(access(join(dataDir, 'wa-sim'))).rejects.toThrow();
+    // The sandbox's routes do not exist: the contract's 404 envelope, with or without a key.
+    const key = await cliCreateApiKey({ DATA_DIR: dataDir }, 'org_embedded');
+    const answers = await Promise.all([
+      call(api.baseUrl, 'GET', '/sandbox/v1/status'),
+      call(api.baseUrl, 'POST', '/sandbox/v1/qr:scan', {
+        token: key.secret,
+        body: { qr: 'x', phoneNumber: '6281234500001' },
+      }),
+      call(api.baseUrl, 'POST', '/sandbox/v1/pairing-codes:enter', {
+        token: key.secret,
+        body: { code: 'ABCD-EFGH', phoneNumber: '6281234500001' },
+      }),
+      call(api.baseUrl, 'POST', '/sandbox/v1/messages', {
+        body: { from: '6598765432', to: '6281234500001', text: 'hi' },
+      }),
+    ]);
+    for (const answer of answers) {
+      expect(answer.status).toBe(404);
+      expect(answer.body).toEqual({
+        error: { code: 'not_found', message: expect.any(String), details: expect.any(Object) },
+      });
+    }
+    // The embedded worker is there all the same.
+    const admin = await cliCreateApiKey({ DATA_DIR: dataDir }, 'org_embedded_admin', 'manage', [
+      '--admin',
+    ]);
+    const gateways = await call(api.baseUrl, 'GET', '/api/v1/gateways', { token: admin.secret });
+    expect(gateways.body.items.map((g: { id: string }) => g.id)).toEqual(['embedded']);
   });
 
   afterAll(async () => {
@@ -103,7 +161,7 @@ describe('embedded mode (no DATABASE_URL)', () => {
     const key = await cliCreateApiKey({ DATA_DIR: dataDir }, 'org_restart');
     const created = await call(api.baseUrl, 'POST', '/api/v1/sessions', { token: key.secret });
     expect(await api.stop()).toBe(0);
-    api = await startApiProcess({ DATA_DIR: dataDir });
+    api = await startApiProcess({ DATA_DIR: dataDir }, ['--embedded-gateway']);
     const got = await call(api.baseUrl, 'GET', `/api/v1/sessions/${created.body.id}`, {
       token: key.secret,
     });

@@ -1,22 +1,26 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { call } from '../support/api-process.js';
 import { EmbeddedFleet } from '../support/embedded-fleet.js';
+import { childPids, listeningPorts } from '../support/process-sockets.js';
 import { waitFor } from '../support/processes.js';
 import { SseRecorder } from '../support/sse-recorder.js';
 import { WebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
- * `npm start` (one process: PGlite, in-process transport, one gateway, the simulated network)
- * gives the same event semantics as the distributed setup, restarts included: positions are
+ * `npm run start:sandbox` (one process: PGlite, in-process transport, one gateway driving Baileys,
+ * the simulated network) gives the same event semantics as the distributed setup, restarts included: positions are
  * kept in the file log in DATA_DIR, the webhook queue in the embedded database.
  */
-describe('events in the embedded product (npm start), across a restart', () => {
+describe('events in the embedded product (npm run start:sandbox), across a restart', () => {
   const product = new EmbeddedFleet({
     WEBHOOK_ALLOW_PRIVATE_NETWORKS: '127.0.0.0/8',
     WEBHOOK_RETRY_BASE_MS: '300',
     WEBHOOK_RETRY_MAX_DELAY_MS: '1000',
     WEBHOOK_POLL_MS: '200',
+    LOG_LEVEL: 'info',
   });
   const receiver = new WebhookReceiver();
   let key: string;
@@ -33,6 +37,37 @@ describe('events in the embedded product (npm start), across a restart', () => {
     await receiver.stop();
   });
 
+  it('embeds the sandbox: the simulator in the same process, its root key kept in DATA_DIR', async () => {
+    await waitFor('the WhatsApp driver line', () =>
+      Promise.resolve(product.api.process.output().includes('"msg":"WhatsApp: the sandbox')),
+    );
+    const line = product.api.process
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"msg":"WhatsApp: the sandbox'))!;
+    expect(JSON.parse(line)).toMatchObject({
+      driver: 'baileys',
+      network: 'sandbox',
+      sandbox: product.simControlUrl,
+    });
+    // One process, two ports: the API's and the simulator's (control API and WhatsApp Web).
+    const pid = product.api.process.child.pid!;
+    const ports = [
+      Number(new URL(product.api.baseUrl).port),
+      Number(new URL(product.simControlUrl).port),
+    ];
+    expect(await listeningPorts(pid)).toEqual(ports.sort((a, b) => a - b));
+    expect(await childPids(pid)).toEqual([]);
+    await expect(product.sim.healthz()).resolves.toMatchObject({ status: 'ok' });
+    const stored = JSON.parse(
+      await readFile(join(product.dataDir, 'wa-sim', 'wa-sim-root-key.json'), 'utf8'),
+    ) as { publicKey: string };
+    expect(stored.publicKey).toBe((await product.sim.rootKey()).publicKey);
+    // The sandbox routes exist: the console's phone panel is on.
+    const status = await call(product.api.baseUrl, 'GET', '/sandbox/v1/status');
+    expect([status.status, status.body]).toEqual([200, { enabled: true }]);
+  });
+
   it('an SSE client and a webhook miss nothing and repeat nothing across a restart', async () => {
     let healthy = false;
     receiver.respond = () => (healthy ? 200 : 503);
@@ -46,7 +81,7 @@ describe('events in the embedded product (npm start), across a restart', () => {
     try {
       await client.waitForOpen();
 
-      // A session paired on the simulated network: starting, QR, paired, working.
+      // A session paired for real on the simulated network: starting, QR, paired, working.
       const session = await call(product.api.baseUrl, 'POST', '/api/v1/sessions', {
         token: key,
         body: { start: true },
@@ -55,12 +90,11 @@ describe('events in the embedded product (npm start), across a restart', () => {
       const qr = await call(product.api.baseUrl, 'GET', `/api/v1/sessions/${id}/qr`, {
         token: key,
       });
-      const scan = await fetch(`${product.simControlUrl}/sim/v1/qr:scan`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ qr: qr.body.qr, phoneNumber: '6281111111111' }),
+      expect(qr.status).toBe(200);
+      // The phone scans it (Baileys on the sandbox): linked, then the session logs in.
+      await expect(product.sim.scanQr(qr.body.qr, '6281111111111')).resolves.toMatchObject({
+        phoneNumber: '6281111111111',
       });
-      expect([qr.status, scan.status]).toEqual([200, 200]);
       await waitFor('working event', () =>
         Promise.resolve(
           client.events.some(

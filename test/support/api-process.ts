@@ -8,7 +8,10 @@ export interface ApiProcess {
 }
 
 /** Starts the built API (`apps/api/dist/main.js`) as a process and waits until it is ready. */
-/** `args: ['--embedded-gateway']` is what `npm start` runs: API + gateway (+ wa-sim) in one process. */
+/**
+ * `args: ['--embedded-gateway']` is what `npm start` runs: API + gateway in one process (+ wa-sim
+ * with `WA_NETWORK=sandbox`, as `npm run start:sandbox`).
+ */
 export async function startApiProcess(
   env: Record<string, string>,
   args: string[] = [],

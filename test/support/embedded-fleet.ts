@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { WaSimControlClient } from '@wagw/wa-sim';
 import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from './api-process.js';
 import { freePort, waitFor } from './processes.js';
 
@@ -8,15 +9,18 @@ import { freePort, waitFor } from './processes.js';
 export const EMBEDDED_GATEWAY_ID = 'embedded';
 
 /**
- * What `npm start` runs: one `--embedded-gateway` API process holding the API, one gateway
- * worker, the in-process transport and the simulated WhatsApp network, on PGlite in a temp
- * DATA_DIR. Ready once the sim answers and the worker is listed as a live gateway.
+ * What `npm run start:sandbox` runs: one `--embedded-gateway` API process with WA_NETWORK=sandbox
+ * holding the API, one gateway worker (the Baileys client), the in-process transport and the
+ * simulated WhatsApp network (wa-sim), on PGlite in a temp DATA_DIR. Ready once the sim answers
+ * and the worker is listed as a live gateway.
  */
 export class EmbeddedFleet {
   dataDir!: string;
   api!: ApiProcess;
   /** The in-process sim's control API base (`<simControlUrl>/sim/v1/...`). */
   simControlUrl!: string;
+  /** The typed client of that control API: play the phone. */
+  sim!: WaSimControlClient;
 
   constructor(private readonly env: Record<string, string> = {}) {}
 
@@ -24,12 +28,12 @@ export class EmbeddedFleet {
     this.dataDir = await mkdtemp(join(tmpdir(), 'wagw-embedded-fleet-'));
     const simPort = await freePort();
     this.simControlUrl = `http://127.0.0.1:${simPort}`;
+    this.sim = new WaSimControlClient(this.simControlUrl);
     this.api = await startApiProcess(
       {
         DATA_DIR: this.dataDir,
         WA_SIM_PORT: String(simPort),
-        // The retiring `wa-sim/1` adapter unless a suite asks for Baileys (issue 8).
-        WA_DRIVER: 'simulated',
+        WA_NETWORK: 'sandbox',
         COMMAND_TIMEOUT_MS: '3000',
         QR_WAIT_MS: '8000',
         ...this.env,

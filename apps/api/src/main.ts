@@ -70,14 +70,25 @@ function createMessaging(
 }
 
 /**
- * The API. `npm start` passes `--embedded-gateway`: one gateway worker (and, with the simulated
- * driver, the simulated WhatsApp network) runs in this process too. `npm run start:api` does not.
+ * `npm run start:sandbox` (WA_NETWORK=sandbox) with no WA_SIM_URL of its own: this process runs
+ * the simulated WhatsApp network. `npm start` (WA_NETWORK=whatsapp) never does.
+ */
+function embedsSandbox(gateway: GatewayConfig): boolean {
+  return gateway.WA_NETWORK === 'sandbox' && !process.env.WA_SIM_URL;
+}
+
+/**
+ * The API. `npm start` passes `--embedded-gateway`: one gateway worker runs in this process too,
+ * on the real WhatsApp network; `npm run start:sandbox` adds the simulated network (wa-sim) and
+ * points the worker at it. `npm run start:api` runs neither.
  */
 async function main(): Promise<void> {
   const embedGateway = process.argv.includes('--embedded-gateway');
   const config = loadApiConfig();
+  // The embedded worker drives WhatsApp with Baileys: the real network (WA_NETWORK=whatsapp, the
+  // default) or the sandbox this process embeds (`npm run start:sandbox`).
   const gatewayConfig = embedGateway
-    ? loadGatewayConfig({ GATEWAY_ID: 'embedded', ...process.env })
+    ? loadGatewayConfig({ GATEWAY_ID: 'embedded', WA_DRIVER: 'baileys', ...process.env })
     : null;
   const logger = createLogger(config.LOG_LEVEL, 'api');
   // The embedded gateway's libsignal prints Signal session records (keys): never to stdout.
@@ -96,11 +107,10 @@ async function main(): Promise<void> {
   const transport = createMessaging(config, gatewayConfig, logger);
   const messaging = transport.messaging;
   let fleet: EmbeddedFleet | null = null;
-  // The console's "play the phone" panel, when the simulated network runs in this process.
+  // The sandbox (`/sandbox/v1/*`, the console's "play the phone" panel) exists only when the
+  // simulated network runs in this process; on the real network those routes answer 404.
   const sandbox =
-    gatewayConfig &&
-    (gatewayConfig.WA_DRIVER === 'simulated' || gatewayConfig.WA_NETWORK === 'sandbox') &&
-    !process.env.WA_SIM_URL
+    gatewayConfig && embedsSandbox(gatewayConfig)
       ? { controlUrl: () => fleet?.simulatorUrl ?? null }
       : undefined;
   const app = await createApp(
@@ -120,7 +130,7 @@ async function main(): Promise<void> {
   if (gatewayConfig) {
     fleet = await startEmbeddedFleet({
       gateway: gatewayConfig,
-      simulatorPort: process.env.WA_SIM_URL ? null : config.WA_SIM_PORT,
+      simulatorPort: embedsSandbox(gatewayConfig) ? config.WA_SIM_PORT : null,
       dataDir: config.DATA_DIR,
       dataSource: db.dataSource,
       messaging,

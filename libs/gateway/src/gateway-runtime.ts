@@ -72,6 +72,7 @@ export function createConnectionFactory(
         ? new BaileysConnectionFactory({
             logger,
             qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+            keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
             waWebSocketUrl: sandbox.webSocketUrl,
             prepare: async () => {
               await trustRoot();
@@ -84,6 +85,7 @@ export function createConnectionFactory(
         : new BaileysConnectionFactory({
             logger,
             qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+            keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
             getMessage,
           });
   }

@@ -458,6 +458,7 @@ export class BaileysConnection implements WaConnection {
     this.emit(() => this.options.listener.onClose(reason));
     this.finished = true;
     this.disarmWatchdog();
+    if (this.sock) releaseSocket(this.sock);
     this.sock = null;
     this.pairingReady.resolve();
   }
@@ -470,6 +471,30 @@ export class BaileysConnection implements WaConnection {
     } catch (error) {
       this.log.error({ err: error }, 'connection listener failed');
     }
+  }
+}
+
+/**
+ * Lets a closed Baileys 7.0.0-rc14 socket be collected at once (test/medium/
+ * baileys-connection-cycles.test.ts measures it):
+ * - its `end()` removes the WebSocket's `close` listeners before closing, so queries still in
+ *   flight (the init queries right after open) wait out their 60 s timeout, each holding the
+ *   whole socket (~0.5 MB per close). They also listen for `error`: fail them now.
+ * - its LID-mapping cache arms a 3-day timer per entry (lru-cache `ttlAutopurge`), and the
+ *   socket stores its own mapping on a tick after open: stored after `end()` cleared the cache,
+ *   those timers would keep it for 3 days. A closed socket's cache becomes a plain Map.
+ */
+function releaseSocket(sock: WASocket): void {
+  try {
+    sock.ws.emit('error', new Error('connection closed'));
+  } catch {
+    /* no error listener left: nothing in flight */
+  }
+  const lidMapping = sock.signalRepository?.lidMapping as unknown as
+    { close?: () => void; mappingCache?: unknown } | undefined;
+  if (lidMapping?.mappingCache) {
+    lidMapping.close?.();
+    lidMapping.mappingCache = new Map();
   }
 }
 

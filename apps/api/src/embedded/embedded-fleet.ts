@@ -12,7 +12,7 @@ import type { DataSource } from 'typeorm';
 
 export interface EmbeddedFleetOptions {
   gateway: GatewayConfig;
-  /** Run the simulated WhatsApp network in this process (unless WA_SIM_URL points elsewhere). */
+  /** Run the simulated WhatsApp network in this process on this port (sandbox only), or not. */
   simulatorPort: number | null;
   dataDir: string;
   dataSource: DataSource;
@@ -26,15 +26,15 @@ export interface EmbeddedFleet {
 }
 
 /**
- * `npm start`: one gateway worker in the API process, on the same database and transport, and
- * (with the simulated driver) the simulated WhatsApp network beside it. The same worker code as
- * the standalone gateway: only the wiring differs.
+ * `npm start`: one gateway worker in the API process, on the same database and transport; with
+ * `npm run start:sandbox` (WA_NETWORK=sandbox) also the simulated WhatsApp network beside it,
+ * whose root key the worker trusts. The same worker code as the standalone gateway: only the
+ * wiring differs.
  */
 export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise<EmbeddedFleet> {
   const { gateway, logger } = options;
   let sim: WaSimServer | null = null;
-  const simulated = gateway.WA_DRIVER === 'simulated' || gateway.WA_NETWORK === 'sandbox';
-  if (simulated && options.simulatorPort !== null) {
+  if (gateway.WA_NETWORK === 'sandbox' && options.simulatorPort !== null) {
     // Its root key lives beside the database: a restart keeps the links the sandbox issued.
     sim = await startWaSim({
       port: options.simulatorPort,
@@ -55,6 +55,17 @@ export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise
     defaultMetrics: false,
   });
   await runtime.worker.start();
+  // Which WhatsApp this process talks to: the first thing to check when a session will not pair.
+  logger.info(
+    {
+      driver: runtime.connections.driver,
+      network: gateway.WA_NETWORK,
+      ...(gateway.WA_NETWORK === 'sandbox' ? { sandbox: gateway.WA_SIM_URL } : {}),
+    },
+    gateway.WA_NETWORK === 'sandbox'
+      ? 'WhatsApp: the sandbox (simulated network)'
+      : 'WhatsApp: the real network',
+  );
   return {
     simulatorUrl: sim?.controlUrl ?? null,
     async stop() {

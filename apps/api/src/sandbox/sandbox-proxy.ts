@@ -5,8 +5,8 @@ import { toErrorResponse } from '../common/to-error-response.js';
 import { RejectedBody } from '../common/validation.pipe.js';
 
 /**
- * The sandbox: with `npm start` on the simulated network, the console plays the phone through
- * the simulator's control API. The browser never talks to the simulator (another origin, no
+ * The sandbox: with `npm run start:sandbox` (the simulated network in this process), the console
+ * plays the phone through the simulator's control API. The browser never talks to the simulator (another origin, no
  * CORS, maybe not reachable): the API forwards exactly three of its calls, authenticated like
  * the API (capability `manage`), and only when the simulator runs in this process:
  *

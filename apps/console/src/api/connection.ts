@@ -8,7 +8,7 @@ export interface Connection {
   api: GatewayClient;
   /** A platform-admin credential (the gateways page). */
   admin: boolean;
-  /** `npm start` with the simulated network: the "play the phone" panel. */
+  /** `npm run start:sandbox` (the simulated network in the API process): the phone panel. */
   sandbox: boolean;
 }
 

@@ -2,7 +2,7 @@ import { ApiError } from '@wagw/sdk';
 
 /**
  * The simulated phone, through the API's sandbox (`/sandbox/v1/*`, forwarded to the simulator's
- * control API when `npm start` runs it). Same credential as the API.
+ * control API when `npm run start:sandbox` runs it). Same credential as the API.
  */
 async function post(token: string, action: string, body: object): Promise<unknown> {
   const response = await fetch(`./sandbox/v1/${action}`, {

@@ -105,6 +105,16 @@ export class GatewayConfig extends NatsSettings {
   @Max(600_000)
   WA_QR_TIMEOUT_MS?: number = undefined;
 
+  /**
+   * How often the connection pings WhatsApp; a network silent for this + 5 s is lost (408) and
+   * reconnected with backoff. Lower finds a dead network sooner, at a ping per session each time.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  WA_KEEPALIVE_MS = 30_000;
+
   /** The sandbox's base URL (only its origin counts); `npm start` embeds one when unset. */
   @Matches(/^(https?|wss?):\/\/[^/\s]+/, { message: 'WA_SIM_URL must be an http(s) or ws(s) URL' })
   WA_SIM_URL = 'http://127.0.0.1:8090';

@@ -1,4 +1,9 @@
-import type { EventDataMap, MessageEventData, SendMessageRequest } from '@wagw/contracts';
+import {
+  type EventDataMap,
+  InvalidPayloadError,
+  type MessageEventData,
+  type SendMessageRequest,
+} from '@wagw/contracts';
 import {
   type WaChannelMessage,
   type WaConnection,
@@ -65,7 +70,7 @@ export class MessageHandler {
       status: message.fromMe ? 'sent' : 'received',
       raw: message.raw ?? null,
     };
-    await this.ctx.emitDurably('message.received', data);
+    if (!(await this.emitInbound('message.received', data))) return;
     // Not awaited: the driver acknowledges the message once this resolves (it is durable now),
     // and a read receipt may need a round trip the acknowledgement would wait behind.
     if (!message.fromMe && this.ctx.settings().autoRead) void this.markRead(message);
@@ -81,7 +86,7 @@ export class MessageHandler {
   }
 
   async onChannelMessage(post: WaChannelMessage): Promise<void> {
-    await this.ctx.emitDurably('channel.message', {
+    await this.emitInbound('channel.message', {
       id: post.id,
       chatJid: post.channelJid,
       senderJid: null,
@@ -94,6 +99,35 @@ export class MessageHandler {
       status: 'received',
       raw: post.raw ?? null,
     });
+  }
+
+  /**
+   * Publishes an inbound message; false when the contract cannot carry it. Such a message is
+   * skipped with a warning (ids only, never content) and resolves, so the network considers it
+   * handled: rejecting would have it redelivered to every holder in turn, and an unhandled
+   * rejection used to take the gateway process down with it (a poison message).
+   */
+  private async emitInbound(
+    type: 'message.received' | 'channel.message',
+    data: MessageEventData,
+  ): Promise<boolean> {
+    try {
+      await this.ctx.emitDurably(type, data);
+      return true;
+    } catch (error) {
+      if (!(error instanceof InvalidPayloadError)) throw error;
+      this.ctx.logger.warn(
+        {
+          sessionId: this.ctx.sessionId,
+          messageId: data.id,
+          chatJid: data.chatJid,
+          type,
+          problem: error.message,
+        },
+        'inbound message skipped: the event contract cannot carry it',
+      );
+      return false;
+    }
   }
 
   async send(request: SendMessageRequest): Promise<WaSendResult> {
