@@ -4,12 +4,12 @@ import {
   proto,
   type BinaryNode,
 } from '@whiskeysockets/baileys';
-import { SimMessageStore, type SimMessageRecord } from '../../message.store.js';
 import { newMessageId } from '../../sim-ids.util.js';
 import { SimError } from '../../sim.errors.js';
 import type { WebLinkedDevice, WebMessagingHandler, WebSimContext } from '../messaging.port.js';
 import { ChannelFollowers } from './channel-followers.registry.js';
 import { CompanionOutbox } from './companion-outbox.queue.js';
+import { SimMessageStore, type SimMessageRecord } from './message.store.js';
 import {
   describeMessage,
   phoneMessage,

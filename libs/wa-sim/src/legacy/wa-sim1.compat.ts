@@ -1,44 +1,15 @@
 /**
- * The wa-sim wire protocol, version `wa-sim/1`: how a gateway client talks to the simulated
- * WhatsApp network, as Baileys talks to WhatsApp.
- *
- * Transport: one WebSocket per connection at `ws://<host>:<port>/ws`; one JSON object per text
- * frame, each with a `type`. All times are integer milliseconds since the Unix epoch.
- *
- * Handshake: the client's first frame is `hello` (`clientId` = the gateway id).
- * - Without `token` → pairing mode. The server sends a `qr` frame (payload `SIM-QR:<ref>`) at once
- *   and a fresh one each time the previous expires (`qrTtlMs`); after `qrMaxRefs` unscanned refs it
- *   closes with 408. The client may send `pairing_code.request` instead: QR rotation stops and the
- *   connection lives until the code expires (then 408).
- *   When the phone scans the QR or enters the code (control API), the server sends `paired` with
- *   the device credentials and closes with 515 (restart required). The client stores the
- *   credentials and reconnects with them.
- * - With `token` → login. Unknown or unlinked token → close 401; banned number → close 403.
- *   Otherwise the server sends `open` with the identity, then everything queued while the device
- *   was offline (`message`, `receipt`, `channel_message`), then live traffic. If the device already
- *   had a live connection, that one is closed with 440 (connection replaced).
- *
- * Requests: client frames carrying `reqId` get exactly one `result` frame with the same `reqId`.
- * A message sent by a device produces a `delivered` receipt once the recipient has it (at once for
- * a plain phone number; on delivery for another linked device) and a `read` receipt when the
- * recipient reads it.
- *
- * Closing: WebSocket reserves close codes below 3000, so the server closes with
- * `4000 + <WhatsApp code>` (4515, 4440, 4401, 4403, 4408, 4428...) and sends a `close` frame with
- * the plain WhatsApp code and a reason just before. 1008 means a protocol violation (bad frame);
- * any other close code means the transport dropped.
+ * TEMPORARY: what the gateway's retiring simulated adapter (libs/whatsapp/src/simulated) imports
+ * from this package to compile and load. No server speaks `wa-sim/1` any more (the sim serves
+ * WhatsApp Web only, at `/ws/chat`): delete this file, and its export in index.ts, together
+ * with that adapter.
  */
 
 export const WA_SIM_PROTOCOL = 'wa-sim/1';
-export const WA_SIM_QR_PREFIX = 'SIM-QR:';
 /** WebSocket close code = offset + WhatsApp disconnect code. */
 export const WA_SIM_CLOSE_CODE_OFFSET = 4000;
 /** WebSocket close code for a protocol violation (malformed or out-of-place frame). */
 export const WA_SIM_PROTOCOL_ERROR_CLOSE_CODE = 1008;
-
-export function toWsCloseCode(waCode: number): number {
-  return WA_SIM_CLOSE_CODE_OFFSET + waCode;
-}
 
 /** The WhatsApp code carried by a WebSocket close code, or null when it carries none. */
 export function fromWsCloseCode(wsCode: number): number | null {
@@ -47,7 +18,7 @@ export function fromWsCloseCode(wsCode: number): number | null {
     : null;
 }
 
-export type SimPresence = 'composing' | 'paused' | 'available';
+type SimPresence = 'composing' | 'paused' | 'available';
 
 /** What a client must keep to log in again. Opaque to the client apart from `token`. */
 export interface SimCredentials {
@@ -210,3 +181,103 @@ export type SimServerFrame =
   | ChannelMessageFrame
   | ResultFrame
   | CloseFrame;
+
+// ---- decoding server frames (the adapter's side) ----------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+/** Bounds on what one frame may carry. */
+const MAX_ID_LENGTH = 200;
+
+function parse(text: string): Obj | null {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObj(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function isObj(value: unknown): value is Obj {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isStr(value: unknown, max = MAX_ID_LENGTH): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= max;
+}
+
+function isReqId(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function isNum(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+function isIdentity(v: unknown): boolean {
+  return isObj(v) && isStr(v['phoneNumber']) && isStr(v['waJid']) && isStr(v['waLid']);
+}
+
+export function decodeServerFrame(text: string): SimServerFrame | null {
+  const f = parse(text);
+  if (!f) return null;
+  switch (f['type']) {
+    case 'qr':
+      return isStr(f['ref']) && isStr(f['qr']) && isNum(f['expiresAt'])
+        ? (f as unknown as SimServerFrame)
+        : null;
+    case 'paired': {
+      const c = f['credentials'];
+      return isIdentity(c) && isStr((c as Obj)['token'], 1_000)
+        ? (f as unknown as SimServerFrame)
+        : null;
+    }
+    case 'open':
+      return isIdentity(f['identity']) ? (f as unknown as SimServerFrame) : null;
+    case 'message': {
+      const m = f['message'];
+      return isObj(m) &&
+        isStr(m['id']) &&
+        isStr(m['chatJid']) &&
+        isStr(m['fromJid']) &&
+        isNum(m['timestamp']) &&
+        typeof m['text'] === 'string'
+        ? (f as unknown as SimServerFrame)
+        : null;
+    }
+    case 'receipt': {
+      const r = f['receipt'];
+      return isObj(r) &&
+        isStr(r['messageId']) &&
+        isStr(r['chatJid']) &&
+        (r['status'] === 'delivered' || r['status'] === 'read') &&
+        isNum(r['timestamp'])
+        ? (f as unknown as SimServerFrame)
+        : null;
+    }
+    case 'channel_message': {
+      const m = f['message'];
+      return isObj(m) &&
+        isStr(m['id']) &&
+        isStr(m['channelJid']) &&
+        isNum(m['timestamp']) &&
+        typeof m['text'] === 'string'
+        ? (f as unknown as SimServerFrame)
+        : null;
+    }
+    case 'result':
+      if (!isReqId(f['reqId']) || typeof f['ok'] !== 'boolean') return null;
+      if (f['ok']) return isObj(f['data']) ? (f as unknown as SimServerFrame) : null;
+      return isObj(f['error']) &&
+        isStr(f['error']['code']) &&
+        typeof f['error']['message'] === 'string'
+        ? (f as unknown as SimServerFrame)
+        : null;
+    case 'close':
+      return isNum(f['code']) && typeof f['reason'] === 'string'
+        ? (f as unknown as SimServerFrame)
+        : null;
+    default:
+      return null;
+  }
+}
