@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadWaSimConfig } from './wa-sim.config.js';
+import { loadWaSimConfig, WA_SIM_ENV } from './wa-sim.config.js';
 
 const ROOT_KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -63,4 +63,16 @@ it('never echoes a bad root key', () => {
   const secret = `${'A'.repeat(42)}==`;
   expect(() => loadWaSimConfig({ WA_SIM_ROOT_KEY: secret })).toThrow('WA_SIM_ROOT_KEY');
   expect(() => loadWaSimConfig({ WA_SIM_ROOT_KEY: secret })).not.toThrow(secret);
+});
+
+it('reads exactly the variables WA_SIM_ENV lists (what the deployment tests allow)', () => {
+  const read = new Set<string>();
+  const env = new Proxy({} as Record<string, string | undefined>, {
+    get: (_target, name) => {
+      if (typeof name === 'string') read.add(name);
+      return undefined;
+    },
+  });
+  loadWaSimConfig(env);
+  expect([...read].sort()).toEqual([...WA_SIM_ENV].sort());
 });

@@ -16,6 +16,20 @@ export interface WaSimConfig {
   logLevel: string;
 }
 
+/** Every variable `loadWaSimConfig` reads (the deployment tests refuse any other). */
+export const WA_SIM_ENV = [
+  'LOG_LEVEL',
+  'WA_SIM_HOST',
+  'WA_SIM_PORT',
+  'WA_SIM_DATA_DIR',
+  'WA_SIM_QR_FIRST_TTL_MS',
+  'WA_SIM_QR_TTL_MS',
+  'WA_SIM_QR_REFS',
+  'WA_SIM_ROOT_KEY',
+  'WA_SIM_MEDIA_PORT',
+  'WA_SIM_MEDIA_HOST',
+] as const;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** The only place the wa-sim process reads its environment; throws on bad values. */

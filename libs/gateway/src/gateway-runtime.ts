@@ -1,5 +1,5 @@
 import type { CommandServer, EventPublisher } from '@wagw/messaging';
-import { SimulatedConnectionFactory, type WaConnectionFactory } from '@wagw/whatsapp';
+import type { WaConnectionFactory } from '@wagw/whatsapp';
 import {
   BaileysConnectionFactory,
   loadBaileys,
@@ -33,7 +33,7 @@ export interface GatewayRuntimeDeps {
   /** 32-byte keys for auth state at rest, the current one first. */
   authStateKeys: readonly Buffer[];
   logger: Logger;
-  /** Defaults to the driver chosen by WA_DRIVER and WA_NETWORK. */
+  /** Defaults to Baileys on WA_NETWORK. */
   connections?: WaConnectionFactory;
   /** Default process metrics are registered once per process (the embedded API has its own). */
   defaultMetrics?: boolean;
@@ -46,8 +46,8 @@ export interface GatewayRuntime {
 }
 
 /**
- * The one place a WhatsApp driver is chosen: Baileys on the real network, or on the sandbox
- * (wa-sim) trusting the root key it publishes. `whatsapp` never touches Baileys' trust.
+ * The gateway's one WhatsApp driver, Baileys: on the real network, or on the sandbox (wa-sim)
+ * trusting the root key it publishes. `whatsapp` never touches Baileys' trust.
  */
 export function createConnectionFactory(
   config: GatewayConfig,
@@ -64,31 +64,26 @@ export function createConnectionFactory(
         return content ? (await loadBaileys()).proto.Message.fromObject(content) : undefined;
       }
     : undefined;
-  switch (config.WA_DRIVER) {
-    case 'simulated':
-      return new SimulatedConnectionFactory(sandbox.webSocketUrl.replace(/\/chat$/, ''));
-    case 'baileys':
-      return config.WA_NETWORK === 'sandbox'
-        ? new BaileysConnectionFactory({
-            logger,
-            qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
-            keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
-            waWebSocketUrl: sandbox.webSocketUrl,
-            prepare: async () => {
-              await trustRoot();
-              await media.prepare();
-            },
-            // The sim's media host certificate, for media only, and only in sandbox mode.
-            mediaAgent: () => media.agent(),
-            getMessage,
-          })
-        : new BaileysConnectionFactory({
-            logger,
-            qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
-            keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
-            getMessage,
-          });
-  }
+  return config.WA_NETWORK === 'sandbox'
+    ? new BaileysConnectionFactory({
+        logger,
+        qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+        keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
+        waWebSocketUrl: sandbox.webSocketUrl,
+        prepare: async () => {
+          await trustRoot();
+          await media.prepare();
+        },
+        // The sim's media host certificate, for media only, and only in sandbox mode.
+        mediaAgent: () => media.agent(),
+        getMessage,
+      })
+    : new BaileysConnectionFactory({
+        logger,
+        qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+        keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
+        getMessage,
+      });
 }
 
 /** Wires one gateway worker from its parts; the caller owns the database and the transport. */

@@ -27,18 +27,3 @@ export type {
   WebMessagingOptions,
   WebMessagingService,
 } from './web/messaging/web-messaging.service.js';
-// TEMPORARY, for the gateway's retiring simulated adapter only: delete with it.
-export {
-  WA_SIM_PROTOCOL,
-  WA_SIM_PROTOCOL_ERROR_CLOSE_CODE,
-  decodeServerFrame,
-  fromWsCloseCode,
-  type HelloFrame,
-  type PairingCodeResultData,
-  type SendTextResultData,
-  type SimClientFrame,
-  type SimCredentials,
-  type SimRequestFrame,
-  type SimResultData,
-  type SimServerFrame,
-} from './legacy/wa-sim1.compat.js';
