@@ -129,7 +129,6 @@ async function startGateway(id = `gw-${++ctx.gwSeq}`) {
     NATS_URL,
     NATS_PREFIX: ctx.prefix,
     AUTH_STATE_KEY: ctx.authStateKey,
-    WA_DRIVER: 'baileys',
     WA_NETWORK: 'sandbox',
     WA_SIM_URL: ctx.simUrl,
     LEASE_TTL_MS: String(TTL),

@@ -92,7 +92,6 @@ async function setUp() {
     GATEWAY_ID: 'gw-bench',
     GATEWAY_OPS_PORT: String(opsPort),
     AUTH_STATE_KEY: randomBytes(32).toString('base64'),
-    WA_DRIVER: 'baileys',
     WA_NETWORK: 'sandbox',
     WA_SIM_URL: `http://127.0.0.1:${simPort}`,
     LOG_LEVEL: 'error',

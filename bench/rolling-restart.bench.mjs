@@ -80,7 +80,6 @@ async function startGateway() {
     NATS_URL,
     NATS_PREFIX: ctx.prefix,
     AUTH_STATE_KEY: ctx.authStateKey,
-    WA_DRIVER: 'baileys',
     WA_NETWORK: 'sandbox',
     WA_SIM_URL: ctx.simUrl,
     LEASE_TTL_MS: String(TTL),

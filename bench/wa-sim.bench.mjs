@@ -118,7 +118,7 @@ async function main() {
     const linkRetries = linkedBy.reduce((n, r) => n + r.retries, 0);
     const linkS = (performance.now() - linkStart) / 1000;
     const linkCpuText = cpuSpent(linkCpu);
-    await waitFor('no live connection', async () => (await control.healthz()).web.linked === 0);
+    await waitFor('no live connection', async () => (await control.healthz()).linked === 0);
     await sleep(2_000);
     await control.healthz({ gc: true });
     const baseline = await control.healthz({ gc: true });
@@ -128,7 +128,7 @@ async function main() {
     const loginStart = performance.now();
     const loginCpu = cpu();
     const loginProgress = setInterval(
-      async () => log(`logged in ${(await control.healthz()).web.linked}/${DEVICES}`),
+      async () => log(`logged in ${(await control.healthz()).linked}/${DEVICES}`),
       15_000,
     );
     const loggedIn = await all('login').finally(() => clearInterval(loginProgress));
@@ -141,7 +141,7 @@ async function main() {
     await sleep(HOLD_MS);
     const held = await control.healthz({ gc: true });
     const heldRss = rssMb(sim.pid);
-    const perConnection = held.web.linked > 0 ? held.web.linked : DEVICES;
+    const perConnection = held.linked > 0 ? held.linked : DEVICES;
     const connections = await control.connections();
     const statuses = await all('status');
     const open = statuses.reduce((n, s) => n + s.open, 0);
@@ -170,7 +170,7 @@ async function main() {
       ['handshake + login p99', `${round(percentile(latencies, 99), 1)} ms`],
       [
         'logged-in connections after hold',
-        `${held.web.linked} (sim), ${connections.items.length} listed, dropped ${dropped}, evictions ${connections.evictions.length}`,
+        `${held.linked} (sim), ${connections.items.length} listed, dropped ${dropped}, evictions ${connections.evictions.length}`,
       ],
       ['logged-in clients ended early, by code', JSON.stringify(closeCodes)],
       ['sim RSS: baseline → held', `${baselineRss} MB → ${heldRss} MB`],
@@ -193,7 +193,7 @@ async function main() {
     for (const [k, v] of rows) console.log(`  ${k.padEnd(width)}  ${v}`);
 
     await all('close');
-    if (dropped > 0 || held.web.linked !== DEVICES) process.exitCode = 1;
+    if (dropped > 0 || held.linked !== DEVICES) process.exitCode = 1;
   } finally {
     for (const c of clients) c.kill();
     await sim.stop();

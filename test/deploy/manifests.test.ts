@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { GATEWAY_SHUTDOWN_TIMEOUT_MS, GatewayConfig } from '@wagw/gateway';
 import { ApiConfig } from '../../apps/api/src/config/api-config.js';
+import { WA_SIM_ENV } from '../../apps/wa-sim/src/wa-sim.config.js';
 import {
   K8S_DIR,
   type K8sObject,
@@ -139,7 +140,7 @@ describe.each(Object.entries(OVERLAYS))('Kustomize overlay %s', (overlay, namesp
       'wagw-api': apiKeys,
       'wagw-gateway': gatewayKeys,
       'wagw-migrate': apiKeys,
-      'wa-sim': new Set(),
+      'wa-sim': new Set<string>(WA_SIM_ENV),
     };
     const dataOf = (o: K8sObject): string[] => Object.keys({ ...o.data, ...o.stringData });
     for (const w of workloads) {

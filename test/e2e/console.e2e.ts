@@ -336,7 +336,12 @@ describe('the web console', () => {
   }, 120_000);
 
   it('forwards only the sandbox actions, to a caller who may manage sessions', async () => {
-    const body = { qr: 'SIM-QR:unknown', phoneNumber: '6281234500003' };
+    // A well-formed WhatsApp Web QR that no connection showed.
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const body = {
+      qr: `https://wa.me/settings/linked_devices#2@unknown,${key},${key},${key}`,
+      phoneNumber: '6281234500003',
+    };
     const anonymous = await call(api.baseUrl, 'POST', '/sandbox/v1/qr:scan', { body });
     expect(anonymous.status).toBe(401);
     expect(anonymous.body.error.code).toBe('unauthorized');

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
 import { Fleet, pairSessions, type PairedSession, simPost } from '../support/fleet.js';
@@ -5,7 +6,8 @@ import { waitFor } from '../support/processes.js';
 
 /**
  * Messages and channels through the real processes: an API (two replicas for the rate
- * limits), two gateways, wa-sim, NATS and Postgres. The simulated phones play the other side.
+ * limits), two gateways running the real Baileys client, wa-sim (WhatsApp Web with Signal, and
+ * its media host), NATS and Postgres. The simulated phones play the other side.
  */
 
 const ORG = 'org_messages_e2e';
@@ -21,11 +23,26 @@ interface Listed {
   timestamp: number;
   type: string;
   text: string | null;
+  media: {
+    mimetype: string;
+    filename: string | null;
+    size: number | null;
+    sha256: string | null;
+  } | null;
+  replyTo: string | null;
   status: string;
 }
 
+interface PhoneRecord {
+  id: string;
+  from: string;
+  text: string;
+  type?: string;
+  content?: Record<string, unknown>;
+}
+
 describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', () => {
-  const fleet = new Fleet();
+  const fleet = new Fleet({ driver: 'baileys' });
   let key: string;
   let session: PairedSession;
   let second: ApiProcess;
@@ -170,6 +187,187 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     await waitFor('read', async () => (await find())?.status === 'read', 60_000);
   }, 180_000);
 
+  it('sends every content type: the phone decrypts each as sent, media bytes hash-equal', async () => {
+    const inbox = async (id: string): Promise<PhoneRecord> =>
+      waitFor(
+        `${id} at the phone`,
+        async () => {
+          const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/messages`);
+          return ((await res.json()) as { items: PhoneRecord[] }).items.find((m) => m.id === id);
+        },
+        30_000,
+      );
+    const send = async (body: Record<string, unknown>): Promise<string> => {
+      const res = await api('POST', `/sessions/${session.id}/messages`, {
+        body: { to: FRIEND, ...body },
+      });
+      expect([res.status, res.body.error]).toEqual([201, undefined]);
+      return res.body.id as string;
+    };
+    const first = await send({ text: 'the first' });
+    const reply = await send({ text: 'a reply', replyTo: first, mentions: [FRIEND_JID] });
+    expect((await inbox(reply)).content).toMatchObject({
+      type: 'text',
+      text: 'a reply',
+      replyTo: first,
+      mentions: [FRIEND_JID],
+    });
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const media = [
+      { field: 'image', bytes: png, mimetype: 'image/png', caption: 'a picture' },
+      { field: 'video', bytes: randomBytes(30_000), mimetype: 'video/mp4', caption: 'a film' },
+      { field: 'audio', bytes: randomBytes(2_000), mimetype: 'audio/ogg' },
+      {
+        field: 'document',
+        bytes: randomBytes(50_000),
+        mimetype: 'application/pdf',
+        filename: 'report.pdf',
+        caption: 'the report',
+      },
+    ];
+    const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
+    for (const m of media) {
+      const { field, bytes, ...rest } = m;
+      const id = await send({ [field]: { base64: bytes.toString('base64'), ...rest } });
+      const sha256 = createHash('sha256').update(bytes).digest('hex');
+      expect((await inbox(id)).content).toMatchObject({
+        type: field,
+        ...(m.caption ? { caption: m.caption } : {}),
+        media: {
+          mimetype: m.mimetype,
+          fileLength: bytes.length,
+          ...(m.filename ? { fileName: m.filename } : {}),
+          // Fetched from the sim's media host and decrypted by the phone: the same bytes.
+          downloaded: { sha256, size: bytes.length },
+        },
+      });
+      const stored = await waitFor(
+        `${field} stored`,
+        async () => (await listAll(path)).find((x) => x.id === id),
+        30_000,
+      );
+      expect(stored).toMatchObject({
+        type: field,
+        fromMe: true,
+        media: { mimetype: m.mimetype, size: bytes.length, sha256 },
+      });
+    }
+    const place = await send({
+      location: { latitude: -6.175, longitude: 106.827, name: 'Monas', address: 'Jakarta' },
+    });
+    expect((await inbox(place)).content).toEqual({
+      type: 'location',
+      location: { latitude: -6.175, longitude: 106.827, name: 'Monas', address: 'Jakarta' },
+    });
+    const vcard = 'BEGIN:VCARD\nVERSION:3.0\nFN:Alice\nTEL;type=CELL:+6591234567\nEND:VCARD';
+    const card = await send({ contact: { displayName: 'Alice', vcard } });
+    expect((await inbox(card)).content).toEqual({
+      type: 'contact',
+      contact: { displayName: 'Alice', vcard },
+    });
+    const reaction = await send({ reaction: { messageId: first, emoji: '👍' } });
+    expect((await inbox(reaction)).content).toEqual({
+      type: 'reaction',
+      reaction: { messageId: first, emoji: '👍' },
+    });
+  }, 180_000);
+
+  it('receives every content type: stored once with type, caption, media metadata and replyTo', async () => {
+    const sha256 = createHash('sha256').update('the bytes').digest('hex');
+    const contents: [Record<string, unknown>, Partial<Listed>][] = [
+      [
+        { type: 'image', mimetype: 'image/jpeg', caption: 'look', size: 9, sha256 },
+        {
+          type: 'image',
+          text: 'look',
+          media: { mimetype: 'image/jpeg', filename: null, size: 9, sha256 },
+        },
+      ],
+      [
+        { type: 'video', mimetype: 'video/mp4', size: 1_000 },
+        {
+          type: 'video',
+          media: { mimetype: 'video/mp4', filename: null, size: 1_000, sha256: null },
+        },
+      ],
+      [
+        { type: 'audio', mimetype: 'audio/ogg', size: 500 },
+        {
+          type: 'audio',
+          media: { mimetype: 'audio/ogg', filename: null, size: 500, sha256: null },
+        },
+      ],
+      [
+        { type: 'document', mimetype: 'application/pdf', filename: 'a.pdf', caption: 'doc' },
+        {
+          type: 'document',
+          text: 'doc',
+          media: { mimetype: 'application/pdf', filename: 'a.pdf', size: null, sha256: null },
+        },
+      ],
+      [
+        { type: 'location', latitude: 1.28, longitude: 103.85, name: 'Merlion' },
+        { type: 'location', text: 'Merlion' },
+      ],
+      [
+        { type: 'contact', displayName: 'Bob', vcard: 'BEGIN:VCARD\nFN:Bob\nEND:VCARD' },
+        { type: 'contact', text: 'Bob' },
+      ],
+    ];
+    const ids: string[] = [];
+    for (const [content] of contents) {
+      const res = await simPost(fleet.sim, '/sim/v1/messages', {
+        from: FRIEND,
+        to: PHONE,
+        content,
+      });
+      expect(res.status).toBe(201);
+      ids.push(res.body.id as string);
+    }
+    const reply = await simPost(fleet.sim, '/sim/v1/messages', {
+      from: FRIEND,
+      to: PHONE,
+      content: { type: 'text', text: 'quoting', replyTo: ids[0] },
+    });
+    const reaction = await simPost(fleet.sim, '/sim/v1/messages', {
+      from: FRIEND,
+      to: PHONE,
+      content: { type: 'reaction', messageId: ids[0], emoji: '🔥' },
+    });
+    const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
+    const all = [...ids, reply.body.id as string, reaction.body.id as string];
+    const listed = await waitFor(
+      'every content type stored',
+      async () => {
+        const found = (await listAll(path)).filter((m) => all.includes(m.id));
+        return found.length === all.length ? found : null;
+      },
+      60_000,
+    );
+    const byId = new Map(listed.map((m) => [m.id, m]));
+    contents.forEach(([, expected], i) => {
+      expect(byId.get(ids[i]!)).toMatchObject({
+        fromMe: false,
+        from: FRIEND_JID,
+        status: 'received',
+        ...expected,
+      });
+    });
+    expect(byId.get(reply.body.id as string)).toMatchObject({
+      type: 'text',
+      text: 'quoting',
+      replyTo: ids[0],
+    });
+    expect(byId.get(reaction.body.id as string)).toMatchObject({
+      type: 'reaction',
+      text: '🔥',
+      replyTo: ids[0],
+    });
+  }, 180_000);
+
   it('an Idempotency-Key retry returns the first result and sends once, on either replica', async () => {
     const body = { to: FRIEND, text: 'exactly once' };
     const headers = { 'idempotency-key': `once-${Date.now()}` };
@@ -194,14 +392,30 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
 
   it('presenceTyping shows "typing…" at the phone before a text', async () => {
     await api('PATCH', `/sessions/${session.id}`, { body: { presenceTyping: true } });
-    const res = await api('POST', `/sessions/${session.id}/messages`, {
-      body: { to: FRIEND, text: 'typed' },
-    });
-    expect(res.status).toBe(201);
-    const presences = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/presences`);
-    expect(((await presences.json()) as { items: unknown[] }).items).toContainEqual(
-      expect.objectContaining({ from: PHONE, presence: 'composing' }),
+    // The holder applies the setting at once (a nudge) or at its next renewal: texts are sent
+    // until one is preceded by "typing…" at the phone.
+    const typed = await waitFor(
+      'typing shown before a text',
+      async () => {
+        const res = await api('POST', `/sessions/${session.id}/messages`, {
+          body: { to: FRIEND, text: 'typed' },
+        });
+        expect(res.status).toBe(201);
+        const presences = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/presences`);
+        const items = (
+          (await presences.json()) as {
+            items: { from: string; presence: string; timestamp: number }[];
+          }
+        ).items;
+        const typing = items.find((p) => p.from === PHONE && p.presence === 'composing');
+        return typing ? { typing, id: res.body.id as string } : null;
+      },
+      30_000,
     );
+    const message = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${typed.id}`);
+    // Typing was shown before the text reached the phone, for at least the typing delay.
+    const { timestamp } = (await message.json()) as { timestamp: number };
+    expect(timestamp - typed.typing.timestamp).toBeGreaterThanOrEqual(250);
     await api('PATCH', `/sessions/${session.id}`, { body: { presenceTyping: false } });
   }, 180_000);
 
@@ -343,6 +557,44 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
       via: second,
     });
     expect(one.status).toBe(201);
+  }, 180_000);
+
+  it('a holder SIGKILLed while the phone sends 40 messages: each is stored once (the new holder gets the rest)', async () => {
+    const before = await api('GET', `/sessions/${session.id}`);
+    const holder = before.body.gatewayId as string;
+    expect(before.body.status).toBe('working');
+    // The phone sends a stream; the holder is killed in the middle of it. Whatever the holder
+    // decrypted but had not stored was never acknowledged, so the network delivers it again.
+    const texts = Array.from({ length: 40 }, (_, i) => `around the crash ${i}`);
+    const post = (text: string) =>
+      simPost(fleet.sim, '/sim/v1/messages', { from: FRIEND, to: PHONE, text });
+    // Twenty in flight at the holder when it dies, twenty after.
+    const first = Promise.all(texts.slice(0, 20).map(post));
+    await new Promise((r) => setTimeout(r, 15));
+    await fleet.gateways.get(holder)!.stop('SIGKILL');
+    const results = [...(await first), ...(await Promise.all(texts.slice(20).map(post)))];
+    for (const res of results) expect(res.status).toBe(201);
+    const sent = results.map((res) => res.body.id as string);
+    const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
+    const stored = await waitFor(
+      'stored by the new holder',
+      async () => {
+        const found = (await listAll(path)).filter((m) => sent.includes(m.id));
+        return found.length === sent.length ? found : null;
+      },
+      45_000,
+    );
+    expect(stored.map((m) => m.text).sort()).toEqual([...texts].sort());
+    // Stored once each.
+    expect(stored).toHaveLength(40);
+    const after = await api('GET', `/sessions/${session.id}`);
+    expect(after.body).toMatchObject({ status: 'working' });
+    expect(after.body.gatewayId).not.toBe(holder);
+    // And the new holder sends.
+    const res = await api('POST', `/sessions/${session.id}/messages`, {
+      body: { to: FRIEND, text: 'back again' },
+    });
+    expect(res.status).toBe(201);
   }, 180_000);
 
   it('a session that is not working refuses a send with 409', async () => {

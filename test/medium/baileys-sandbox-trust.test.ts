@@ -10,11 +10,13 @@ describe('sandbox endpoints', () => {
       expect(sandboxEndpoints(base)).toEqual({
         webSocketUrl: 'ws://sim:8090/ws/chat',
         rootKeyUrl: 'http://sim:8090/sim/v1/root-key',
+        mediaHostUrl: 'http://sim:8090/sim/v1/media-host',
       });
     }
     expect(sandboxEndpoints('https://sandbox.example:443/')).toEqual({
       webSocketUrl: 'wss://sandbox.example/ws/chat',
       rootKeyUrl: 'https://sandbox.example/sim/v1/root-key',
+      mediaHostUrl: 'https://sandbox.example/sim/v1/media-host',
     });
     expect(() => sandboxEndpoints('ftp://sim')).toThrow(/http\(s\) or ws\(s\)/);
   });

@@ -61,6 +61,14 @@ describe('wa-sim messaging with the real Baileys client', () => {
     throw new Error(`${phone} never had ${n} unacknowledged stanzas`);
   };
 
+  const waitUntil = async (check: () => Promise<boolean>): Promise<void> => {
+    for (let i = 0; i < 100; i++) {
+      if (await check()) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('condition not met in time');
+  };
+
   const record = async (id: string): Promise<WebMessageRecord> =>
     (await control.message(id)) as WebMessageRecord;
 
@@ -108,9 +116,29 @@ describe('wa-sim messaging with the real Baileys client', () => {
     });
     await statusReached(client, id, DELIVERY_ACK);
 
-    await control.readMessages('6598700000001', [id]);
+    await expect(control.readMessages('6598700000001', [id])).resolves.toEqual({ read: 1 });
     await statusReached(client, id, READ);
     expect((await record(id)).status).toBe('read');
+    expect(await control.receivedMessages('6598700000001')).toEqual([
+      expect.objectContaining({ id, status: 'read', readAt: expect.any(Number) }),
+    ]);
+    // Reading again (every unread message: no ids) reads nothing new.
+    await expect(control.readMessages('6598700000001')).resolves.toEqual({ read: 0 });
+  });
+
+  it('a chat state Baileys shows a phone is what the phone sees as typing', async () => {
+    const { client } = await link('6281300000008');
+    await client.sock.sendPresenceUpdate('composing', '6598700000008@s.whatsapp.net');
+    await waitUntil(async () => (await control.presences('6598700000008')).length > 0);
+    expect(await control.presences('6598700000008')).toEqual([
+      { from: '6281300000008', presence: 'composing', timestamp: expect.any(Number) },
+    ]);
+    // The latest state per sender.
+    await client.sock.sendPresenceUpdate('paused', '6598700000008@s.whatsapp.net');
+    await waitUntil(
+      async () => (await control.presences('6598700000008'))[0]?.presence === 'paused',
+    );
+    expect(await control.presences('6598700000008')).toHaveLength(1);
   });
 
   it("a phone's pkmsg, then (after the companion answered) its msg, arrive as messages.upsert", async () => {
@@ -160,14 +188,45 @@ describe('wa-sim messaging with the real Baileys client', () => {
     expect((await record(id)).status).toBe('read');
   });
 
-  it('a channel post reaches a follower as a newsletter message', async () => {
-    const { client } = await link('6281300000003');
+  it('a channel post reaches following companions only, an offline one at its next login', async () => {
     const channel = '120363000000000003@newsletter';
-    await control.followChannel('6281300000003', channel);
+    const { client } = await link('6281300000003');
+    const { client: offline, auth: offlineAuth } = await link('6281300000009');
+    const { client: bystander } = await link('6281300000010');
+    for (const phone of ['6281300000003', '6281300000009']) {
+      await expect(control.followChannel(phone, channel)).resolves.toMatchObject({
+        phoneNumber: phone,
+        channels: [channel],
+      });
+    }
+    await offline.end();
     const post = await control.postToChannel(channel, 'news for followers');
-    expect(post.delivered).toBe(1);
+    expect(post).toEqual({
+      id: expect.any(String),
+      timestamp: expect.any(Number),
+      delivered: 1,
+      queued: 1,
+    });
     const message = await upsertWith(client, 'news for followers');
     expect(message.key).toMatchObject({ remoteJid: channel, id: post.id, server_id: '100' });
+    const later = await upsertWith(await connect(offlineAuth), 'news for followers');
+    expect(later.key).toMatchObject({ remoteJid: channel, id: post.id });
+    // The bystander got nothing from the channel (the post reached the late one after it).
+    expect(
+      bystander
+        .seen('messages.upsert')
+        .some(({ messages }) => messages.some((m) => m.key.remoteJid === channel)),
+    ).toBe(false);
+    expect((await control.device('6281300000010')).channels).toEqual([]);
+
+    await expect(control.unfollowChannel('6281300000003', channel)).resolves.toMatchObject({
+      channels: [],
+    });
+    await expect(control.unfollowChannel('6281300000003', channel)).rejects.toMatchObject({
+      status: 404,
+    });
+    const second = await control.postToChannel(channel, 'only for the one left');
+    expect(second).toMatchObject({ delivered: 1, queued: 0 });
   });
 
   it('a message sent while the companion is offline arrives at its next login', async () => {
@@ -179,10 +238,13 @@ describe('wa-sim messaging with the real Baileys client', () => {
       'sent while you were away',
     );
     expect(sent.delivery).toBe('queued');
+    expect(await record(sent.id)).toMatchObject({ status: 'sent', source: 'control' });
+    expect(await control.device('6281300000004')).toMatchObject({ connected: false, queued: 1 });
 
     const again = await connect(auth);
     const message = await upsertWith(again, 'sent while you were away');
     expect(message.key.id).toBe(sent.id);
+    await waitUntil(async () => (await record(sent.id)).status === 'delivered');
     // Its receipt acknowledged it: nothing waits any more.
     await unacknowledged('6281300000004', 0);
   });

@@ -13,6 +13,7 @@ import {
   NOISE_WA_HEADER,
   proto,
   S_WHATSAPP_NET,
+  type BinaryNode,
 } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
@@ -98,20 +99,19 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     const qr = await pairing.nextQr();
     expect(qr).toMatch(/^https:\/\/wa\.me\/settings\/linked_devices#2@/);
     // A pairing client pings while it waits (no answer for keep-alive + 5 s → it gives up).
-    const pong = await pairing.sock.query({
-      tag: 'iq',
-      attrs: {
-        to: S_WHATSAPP_NET,
-        type: 'get',
-        xmlns: 'w:p',
-        id: pairing.sock.generateMessageTag(),
-      },
-      content: [{ tag: 'ping', attrs: {} }],
+    expect((await ping(pairing)).attrs.type).toBe('result');
+    expect((await control.connections()).pairing).toContainEqual({
+      clientId: 'qr-test',
+      since: expect.any(Number),
+      mode: 'qr',
+      expiresAt: expect.any(Number),
+      phoneNumber: null,
     });
-    expect(pong.attrs.type).toBe('result');
     const linked = await control.scanQr(qr, number);
     expect(linked).toMatchObject({ phoneNumber: number, clientId: 'qr-test' });
     expect(await pairing.waitClose()).toBe(DisconnectReason.restartRequired);
+    // A QR links once.
+    await expect(control.scanQr(qr, number)).rejects.toMatchObject({ status: 404 });
     const me = opts.auth.creds.me;
     // The link reports the account's own JIDs; the companion's carry its device number.
     expect(linked.waJid).toBe(`${number}@s.whatsapp.net`);
@@ -124,6 +124,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     expect(opts.auth.creds.me?.lid).toMatch(/^\d+:\d+@lid$/);
     const device = await control.device(number);
     expect(device).toMatchObject({ connected: true, clientId: 'qr-test', waJid: me?.id });
+    expect(await control.devices()).toContainEqual(device);
     expect((await control.connections()).items).toContainEqual(
       expect.objectContaining({ phoneNumber: number, clientId: 'qr-test' }),
     );
@@ -251,6 +252,19 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
       expect(await client.waitClose()).toBe(reason);
     });
 
+    it(':disconnect without a body uses 428; a device with no live connection gets 409', async () => {
+      const client = await login();
+      await expect(
+        control.request('POST', `/sim/v1/devices/${number}:disconnect`),
+      ).resolves.toEqual({ phoneNumber: number, clientId: 'unknown', code: 428 });
+      expect(await client.waitClose()).toBe(DisconnectReason.connectionClosed);
+      await waitFor(async () => !(await control.device(number)).connected);
+      await expect(control.disconnect(number, 503)).rejects.toMatchObject({
+        status: 409,
+        envelope: { error: { details: { reason: 'not_connected' } } },
+      });
+    });
+
     it(':disconnect code 408: the network goes silent, the client ends with 408 (connectionLost)', async () => {
       const client = await login();
       await control.disconnect(number, 408);
@@ -265,7 +279,23 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
       });
       expect(await client.waitClose()).toBe(DisconnectReason.forbidden);
       expect(await connectBaileysToSim(opts).waitClose()).toBe(DisconnectReason.forbidden);
-      await control.unban(number);
+      expect(await control.device(number)).toMatchObject({ banned: true, connected: false });
+      // A banned number can link no companion: the scan is refused, so is a pairing code.
+      const pairing = connectBaileysToSim(options({ qrTimeoutMs: 30_000 }));
+      await expect(control.scanQr(await pairing.nextQr(), number)).rejects.toMatchObject({
+        status: 409,
+        envelope: { error: { details: { reason: 'banned' } } },
+      });
+      // Baileys sends companion_hello without awaiting the answer (the sim's 403): a ping after
+      // it, answered in order, shows the sim has handled it.
+      const code = await pairing.sock.requestPairingCode(number);
+      await ping(pairing);
+      expect((await control.connections()).pairing).not.toContainEqual(
+        expect.objectContaining({ phoneNumber: number }),
+      );
+      await expect(control.enterPairingCode(code, number)).rejects.toMatchObject({ status: 404 });
+      await pairing.end();
+      await expect(control.unban(number)).resolves.toEqual({ phoneNumber: number, banned: false });
       const back = await login();
       await back.end();
     });
@@ -282,6 +312,15 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     });
   });
 });
+
+/** A keep-alive ping, as Baileys sends it; resolves with the answer. */
+function ping(client: SimBaileysClient): Promise<BinaryNode> {
+  return client.sock.query({
+    tag: 'iq',
+    attrs: { to: S_WHATSAPP_NET, type: 'get', xmlns: 'w:p', id: client.sock.generateMessageTag() },
+    content: [{ tag: 'ping', attrs: {} }],
+  });
+}
 
 async function waitFor(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   // The embedded worker drives WhatsApp with Baileys: the real network (WA_NETWORK=whatsapp, the
   // default) or the sandbox this process embeds (`npm run start:sandbox`).
   const gatewayConfig = embedGateway
-    ? loadGatewayConfig({ GATEWAY_ID: 'embedded', WA_DRIVER: 'baileys', ...process.env })
+    ? loadGatewayConfig({ GATEWAY_ID: 'embedded', ...process.env })
     : null;
   const logger = createLogger(config.LOG_LEVEL, 'api');
   // The embedded gateway's libsignal prints Signal session records (keys): never to stdout.

@@ -13,19 +13,20 @@ async function main(): Promise<void> {
     qrTtlMs: config.qrTtlMs,
     qrFirstTtlMs: config.qrFirstTtlMs,
     qrMaxRefs: config.qrMaxRefs,
-    pairingCodeTtlMs: config.pairingCodeTtlMs,
     dataDir: config.dataDir,
     rootPrivateKey: config.rootPrivateKey,
+    mediaPort: config.mediaPort,
+    ...(config.mediaPublicHost ? { mediaPublicHost: config.mediaPublicHost } : {}),
     logger,
   });
   logger.info(
     {
-      url: sim.url,
       webUrl: sim.webUrl,
       controlUrl: sim.controlUrl,
       rootPublicKey: sim.rootPublicKey,
+      mediaHost: sim.media.hostname,
     },
-    `wa-sim ready: ${sim.url} (wa-sim/1), ${sim.webUrl} (WhatsApp Web), control API ${sim.controlUrl}/sim/v1`,
+    `wa-sim ready: WhatsApp Web at ${sim.webUrl}, control API ${sim.controlUrl}/sim/v1`,
   );
 
   let stopping = false;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadWaSimConfig } from './wa-sim.config.js';
+import { loadWaSimConfig, WA_SIM_ENV } from './wa-sim.config.js';
 
 const ROOT_KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -11,9 +11,10 @@ describe('loadWaSimConfig', () => {
       qrTtlMs: undefined,
       qrFirstTtlMs: undefined,
       qrMaxRefs: undefined,
-      pairingCodeTtlMs: undefined,
       dataDir: './data/wa-sim',
       rootPrivateKey: undefined,
+      mediaPort: 0,
+      mediaPublicHost: undefined,
       logLevel: 'info',
     });
   });
@@ -23,11 +24,12 @@ describe('loadWaSimConfig', () => {
       WA_SIM_PORT: '9000',
       WA_SIM_HOST: '0.0.0.0',
       WA_SIM_QR_TTL_MS: '500',
-      WA_SIM_PAIRING_CODE_TTL_MS: '1000',
       WA_SIM_QR_FIRST_TTL_MS: '700',
       WA_SIM_QR_REFS: '3',
       WA_SIM_DATA_DIR: '/tmp/sim',
       WA_SIM_ROOT_KEY: ROOT_KEY,
+      WA_SIM_MEDIA_PORT: '9443',
+      WA_SIM_MEDIA_HOST: 'wa-sim',
       LOG_LEVEL: 'warn',
     });
     expect(config).toEqual({
@@ -36,9 +38,10 @@ describe('loadWaSimConfig', () => {
       qrTtlMs: 500,
       qrFirstTtlMs: 700,
       qrMaxRefs: 3,
-      pairingCodeTtlMs: 1000,
       dataDir: '/tmp/sim',
       rootPrivateKey: ROOT_KEY,
+      mediaPort: 9443,
+      mediaPublicHost: 'wa-sim',
       logLevel: 'warn',
     });
   });
@@ -60,4 +63,16 @@ it('never echoes a bad root key', () => {
   const secret = `${'A'.repeat(42)}==`;
   expect(() => loadWaSimConfig({ WA_SIM_ROOT_KEY: secret })).toThrow('WA_SIM_ROOT_KEY');
   expect(() => loadWaSimConfig({ WA_SIM_ROOT_KEY: secret })).not.toThrow(secret);
+});
+
+it('reads exactly the variables WA_SIM_ENV lists (what the deployment tests allow)', () => {
+  const read = new Set<string>();
+  const env = new Proxy({} as Record<string, string | undefined>, {
+    get: (_target, name) => {
+      if (typeof name === 'string') read.add(name);
+      return undefined;
+    },
+  });
+  loadWaSimConfig(env);
+  expect([...read].sort()).toEqual([...WA_SIM_ENV].sort());
 });

@@ -1,18 +1,34 @@
 export interface WaSimConfig {
   port: number;
   host: string;
-  qrTtlMs: number | undefined;
-  /** WhatsApp Web: the first QR ref's lifetime (later refs: qrTtlMs). */
+  /** The first QR ref's lifetime, then each later one's. */
   qrFirstTtlMs: number | undefined;
-  /** Unscanned QR refs per pairing connection (wa-sim/1 and WhatsApp Web). */
+  qrTtlMs: number | undefined;
+  /** QR refs per pairing connection. */
   qrMaxRefs: number | undefined;
-  pairingCodeTtlMs: number | undefined;
-  /** Where the WhatsApp Web root key is generated and kept. */
+  /** Where the root key is generated and kept. */
   dataDir: string;
-  /** WhatsApp Web root private key, base64 (32 bytes); wins over the one in dataDir. */
+  /** The root private key, base64 (32 bytes); wins over the one in dataDir. */
   rootPrivateKey: string | undefined;
+  /** The media host's port (0: a free one) and the name clients reach it by (default: host). */
+  mediaPort: number;
+  mediaPublicHost: string | undefined;
   logLevel: string;
 }
+
+/** Every variable `loadWaSimConfig` reads (the deployment tests refuse any other). */
+export const WA_SIM_ENV = [
+  'LOG_LEVEL',
+  'WA_SIM_HOST',
+  'WA_SIM_PORT',
+  'WA_SIM_DATA_DIR',
+  'WA_SIM_QR_FIRST_TTL_MS',
+  'WA_SIM_QR_TTL_MS',
+  'WA_SIM_QR_REFS',
+  'WA_SIM_ROOT_KEY',
+  'WA_SIM_MEDIA_PORT',
+  'WA_SIM_MEDIA_HOST',
+] as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -28,12 +44,13 @@ export function loadWaSimConfig(env: Record<string, string | undefined>): WaSimC
   return {
     port: integer(env, 'WA_SIM_PORT', 0, 65_535) ?? 8090,
     host,
-    qrTtlMs: integer(env, 'WA_SIM_QR_TTL_MS', 1, 3_600_000),
     qrFirstTtlMs: integer(env, 'WA_SIM_QR_FIRST_TTL_MS', 1, 3_600_000),
+    qrTtlMs: integer(env, 'WA_SIM_QR_TTL_MS', 1, 3_600_000),
     qrMaxRefs: integer(env, 'WA_SIM_QR_REFS', 1, 100),
-    pairingCodeTtlMs: integer(env, 'WA_SIM_PAIRING_CODE_TTL_MS', 1, 3_600_000),
     dataDir,
     rootPrivateKey: rootKey(env),
+    mediaPort: integer(env, 'WA_SIM_MEDIA_PORT', 0, 65_535) ?? 0,
+    mediaPublicHost: env['WA_SIM_MEDIA_HOST'] || undefined,
     logLevel,
   };
 }

@@ -1,6 +1,12 @@
 import type { CommandServer, EventPublisher } from '@wagw/messaging';
-import { SimulatedConnectionFactory, type WaConnectionFactory } from '@wagw/whatsapp';
-import { BaileysConnectionFactory, sandboxEndpoints, sandboxTrust } from '@wagw/whatsapp-baileys';
+import type { WaConnectionFactory } from '@wagw/whatsapp';
+import {
+  BaileysConnectionFactory,
+  loadBaileys,
+  SandboxMediaTrust,
+  sandboxEndpoints,
+  sandboxTrust,
+} from '@wagw/whatsapp-baileys';
 import type { Logger } from 'pino';
 import type { DataSource } from 'typeorm';
 import { AuthStateCipher } from './auth-state/auth-state.cipher.js';
@@ -11,6 +17,7 @@ import { GatewayMetrics } from './ops/gateway-metrics.js';
 import { MeteredConnectionFactory } from './ops/metered-connection.factory.js';
 import { meteredEventPublisher } from './ops/metered-event.publisher.js';
 import { GatewayWorker } from './worker/gateway-worker.js';
+import { StoredMessageReader } from './worker/stored-message.reader.js';
 
 export interface GatewayRuntimeDeps {
   config: GatewayConfig;
@@ -26,7 +33,7 @@ export interface GatewayRuntimeDeps {
   /** 32-byte keys for auth state at rest, the current one first. */
   authStateKeys: readonly Buffer[];
   logger: Logger;
-  /** Defaults to the driver chosen by WA_DRIVER and WA_NETWORK. */
+  /** Defaults to Baileys on WA_NETWORK. */
   connections?: WaConnectionFactory;
   /** Default process metrics are registered once per process (the embedded API has its own). */
   defaultMetrics?: boolean;
@@ -39,32 +46,44 @@ export interface GatewayRuntime {
 }
 
 /**
- * The one place a WhatsApp driver is chosen: Baileys on the real network, or on the sandbox
- * (wa-sim) trusting the root key it publishes. `whatsapp` never touches Baileys' trust.
+ * The gateway's one WhatsApp driver, Baileys: on the real network, or on the sandbox (wa-sim)
+ * trusting the root key it publishes. `whatsapp` never touches Baileys' trust.
  */
 export function createConnectionFactory(
   config: GatewayConfig,
   logger: Logger,
+  dataSource?: DataSource,
 ): WaConnectionFactory {
   const sandbox = sandboxEndpoints(config.WA_SIM_URL);
-  switch (config.WA_DRIVER) {
-    case 'simulated':
-      return new SimulatedConnectionFactory(sandbox.webSocketUrl.replace(/\/chat$/, ''));
-    case 'baileys':
-      return config.WA_NETWORK === 'sandbox'
-        ? new BaileysConnectionFactory({
-            logger,
-            qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
-            keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
-            waWebSocketUrl: sandbox.webSocketUrl,
-            prepare: sandboxTrust(sandbox.rootKeyUrl),
-          })
-        : new BaileysConnectionFactory({
-            logger,
-            qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
-            keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
-          });
-  }
+  const stored = dataSource ? new StoredMessageReader(dataSource) : null;
+  const trustRoot = sandboxTrust(sandbox.rootKeyUrl);
+  const media = new SandboxMediaTrust(sandbox.mediaHostUrl);
+  const getMessage = stored
+    ? async (sessionId: string, key: { remoteJid?: string | null; id?: string | null }) => {
+        const content = await stored.content(sessionId, key);
+        return content ? (await loadBaileys()).proto.Message.fromObject(content) : undefined;
+      }
+    : undefined;
+  return config.WA_NETWORK === 'sandbox'
+    ? new BaileysConnectionFactory({
+        logger,
+        qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+        keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
+        waWebSocketUrl: sandbox.webSocketUrl,
+        prepare: async () => {
+          await trustRoot();
+          await media.prepare();
+        },
+        // The sim's media host certificate, for media only, and only in sandbox mode.
+        mediaAgent: () => media.agent(),
+        getMessage,
+      })
+    : new BaileysConnectionFactory({
+        logger,
+        qrTimeoutMs: config.WA_QR_TIMEOUT_MS,
+        keepAliveIntervalMs: config.WA_KEEPALIVE_MS,
+        getMessage,
+      });
 }
 
 /** Wires one gateway worker from its parts; the caller owns the database and the transport. */
@@ -73,7 +92,7 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   const cipher = new AuthStateCipher(deps.authStateKeys);
   metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
   const connections = new MeteredConnectionFactory(
-    deps.connections ?? createConnectionFactory(deps.config, deps.logger),
+    deps.connections ?? createConnectionFactory(deps.config, deps.logger, deps.dataSource),
     metrics,
   );
   const worker = new GatewayWorker(

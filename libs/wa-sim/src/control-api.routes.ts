@@ -1,22 +1,20 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CHANNEL_JID, ControlInputReader, MAX_TEXT, PHONE_NUMBER } from './control-input.reader.js';
-import { WA_SIM_QR_PREFIX } from './protocol.js';
 import { SimError } from './sim.errors.js';
-import type { WaSimNetwork } from './wa-sim.network.js';
-import type { WebSimNetwork } from './web/web-sim.network.js';
 import type { WebMessagingService } from './web/messaging/web-messaging.service.js';
-import type { SimDeviceView } from './device.registry.js';
+import type { WebSimNetwork } from './web/web-sim.network.js';
+import type { SimDeviceView } from './web/web-sim.views.js';
 
 const PHONE = { pattern: PHONE_NUMBER, max: 15, expected: 'digits with country code, no + (7-15)' };
 const CHANNEL = {
   pattern: CHANNEL_JID,
   expected: 'a channel JID like 120363012345678901@newsletter',
 };
+/** What Baileys shows as the QR (`buildPairingQRData`): ref, noise key, identity key, secret. */
 const QR = {
-  pattern:
-    /^(SIM-QR:[A-Za-z0-9_-]{1,64}|https:\/\/wa\.me\/settings\/linked_devices#[A-Za-z0-9@+/=,_-]{1,600})$/,
+  pattern: /^https:\/\/wa\.me\/settings\/linked_devices#[A-Za-z0-9@+/=,_-]{1,600}$/,
   max: 700,
-  expected: `a ${WA_SIM_QR_PREFIX}<ref> payload, or a WhatsApp Web QR (https://wa.me/settings/linked_devices#...)`,
+  expected: 'a WhatsApp Web QR (https://wa.me/settings/linked_devices#...)',
 };
 const PAIRING_CODE = {
   pattern: /^[A-Za-z0-9]{4}-?[A-Za-z0-9]{4}$/,
@@ -24,8 +22,6 @@ const PAIRING_CODE = {
   expected: 'like ABCD-EFGH',
 };
 const TEXT = { max: MAX_TEXT };
-/** What Baileys puts before the QR data (`buildPairingQRData`). */
-const WEB_QR_PREFIX = 'https://wa.me/settings/linked_devices#';
 const ADDRESSING = { pattern: /^(pn|lid)$/, expected: '"pn" or "lid"' };
 /** Device actions are `POST /sim/v1/devices/<digits>:<action>`. */
 const DEVICE_ACTION = /^([^:]+):(disconnect|logout|ban|unban)$/;
@@ -55,15 +51,17 @@ function channelParam(req: FastifyRequest, name: string): string {
  * The control API: `/sim/v1/...`, JSON in and out, errors in the gateway's envelope. It plays the
  * phones (scan, type a code, send, read, log out) and the network (disconnect, ban), and reports
  * what the network saw. Route segments with a literal `:` are written `::` for fastify.
+ * `messaging` is null only when the sim runs a custom `WebMessagingHandler`: the routes that
+ * play phones then answer 404.
  */
 export function registerControlApi(
   app: FastifyInstance,
-  network: WaSimNetwork,
   web: WebSimNetwork,
   messaging: WebMessagingService | null = null,
+  media: { hostname: string; certificate: string } | null = null,
 ): void {
-  /** A WhatsApp Web device as the messaging half sees it: waiting stanzas and follows. */
-  const webView = (phoneNumber: string): SimDeviceView => ({
+  /** A linked device, with what the messaging half knows: waiting stanzas and follows. */
+  const deviceView = (phoneNumber: string): SimDeviceView => ({
     ...web.deviceView(phoneNumber),
     ...(messaging
       ? {
@@ -72,8 +70,17 @@ export function registerControlApi(
         }
       : {}),
   });
-  const onWebMessaging = (phoneNumber: string): WebMessagingService | null =>
-    messaging && web.hasDevice(phoneNumber) ? messaging : null;
+  const phones = (): WebMessagingService => {
+    if (!messaging) throw new SimError('not_found', 'this sim runs no simulated phones');
+    return messaging;
+  };
+  /** The messaging half, for a number that must have a linked device (404 otherwise). */
+  const linkedPhones = (phoneNumber: string): WebMessagingService => {
+    const service = phones();
+    if (!web.hasDevice(phoneNumber))
+      throw new SimError('not_found', 'no linked device for this phone number', { phoneNumber });
+    return service;
+  };
 
   // An empty body with a JSON content type reads as "no body", so curl -X POST ... with the
   // header but no data works for the body-less actions.
@@ -108,58 +115,80 @@ export function registerControlApi(
     const { rss, heapUsed, external } = process.memoryUsage();
     return {
       status: 'ok',
-      ...network.stats(),
-      web: web.stats(),
+      ...web.stats(),
       memory: { rssBytes: rss, heapUsedBytes: heapUsed, externalBytes: external },
     };
   });
 
   app.get('/sim/v1/root-key', () => ({ publicKey: web.rootPublicKey.toString('base64') }));
 
-  app.get('/sim/v1/connections', () => {
-    const sim1 = network.listConnections();
-    return {
-      items: [...sim1.items, ...web.liveConnections()],
-      pairing: [...sim1.pairing, ...web.pairingConnections()],
-      evictions: [...sim1.evictions, ...web.evictionRecords()].sort((a, b) => a.at - b.at),
-    };
+  /** The media host `media_conn` names, and the certificate a sandbox client trusts for it. */
+  app.get('/sim/v1/media-host', () => {
+    if (!media) throw new SimError('not_found', 'this sim runs no media host');
+    return media;
   });
+
+  app.get('/sim/v1/connections', () => ({
+    items: web.liveConnections(),
+    pairing: web.pairingConnections(),
+    evictions: web.evictionRecords(),
+  }));
 
   app.post('/sim/v1/qr::scan', (req) => {
     const input = new ControlInputReader(req.body, ['qr', 'phoneNumber']);
     const qr = input.string('qr', QR);
     const phoneNumber = input.string('phoneNumber', PHONE);
     input.done();
-    if (qr.startsWith(WEB_QR_PREFIX)) return web.scanQr(qr, phoneNumber);
-    return network.scanQr(qr, phoneNumber);
+    return web.scanQr(qr, phoneNumber);
   });
 
   app.post('/sim/v1/pairing-codes::enter', (req) => {
     const input = new ControlInputReader(req.body, ['code', 'phoneNumber']);
-    const raw = input.string('code', PAIRING_CODE).toUpperCase().replace('-', '');
+    const code = input.string('code', PAIRING_CODE).toUpperCase().replace('-', '');
     const phoneNumber = input.string('phoneNumber', PHONE);
     input.done();
-    if (web.awaitsPairingCode(phoneNumber)) return web.enterPairingCode(raw, phoneNumber);
-    return network.enterPairingCode(`${raw.slice(0, 4)}-${raw.slice(4)}`, phoneNumber);
+    return web.enterPairingCode(code, phoneNumber);
   });
 
   app.post('/sim/v1/messages', async (req, reply) => {
-    const input = new ControlInputReader(req.body, ['from', 'to', 'text', 'addressing']);
+    const body = req.body as Record<string, unknown> | undefined;
+    // `content` (a JSON message: media metadata, a place, a contact, a reaction, a reply)
+    // instead of `text`.
+    const content = body?.['content'];
+    const input = new ControlInputReader(
+      content === undefined ? body : { ...body, content: undefined },
+      ['from', 'to', 'text', 'content', 'addressing'],
+    );
     const from = input.string('from', PHONE);
     const to = input.string('to', PHONE);
-    const text = input.string('text', TEXT);
+    const text = content === undefined ? input.string('text', TEXT) : '';
     const addressing = input.optionalString('addressing', ADDRESSING, 'pn') as 'pn' | 'lid';
     input.done();
-    const webMessaging = onWebMessaging(to);
-    const sent = webMessaging
-      ? await webMessaging.sendFromPhone(from, to, text, addressing)
-      : network.injectMessage(from, to, text);
+    if (
+      content !== undefined &&
+      (typeof content !== 'object' || content === null || Array.isArray(content))
+    )
+      throw new SimError('validation_error', 'invalid input: content', {
+        fields: { content: 'must be a JSON object' },
+      });
+    const service = linkedPhones(to);
+    const sent =
+      content === undefined
+        ? await service.sendFromPhone(from, to, text, addressing)
+        : await service.sendContentFromPhone(
+            from,
+            to,
+            content as Record<string, unknown>,
+            addressing,
+          );
     return reply.status(201).send(sent);
   });
 
   app.get('/sim/v1/messages/:id', (req) => {
     const id = params(req)['id'] ?? '';
-    return messaging?.messages.get(id) ?? network.getMessage(id);
+    const record = messaging?.messages.get(id);
+    if (!record) throw new SimError('not_found', 'message not found', { id });
+    return record;
   });
 
   app.post('/sim/v1/channels/:jid/posts', (req, reply) => {
@@ -167,23 +196,14 @@ export function registerControlApi(
     const input = new ControlInputReader(req.body, ['text']);
     const text = input.string('text', TEXT);
     input.done();
-    const post = network.postToChannel(jid, text);
-    const webPost = messaging?.postToChannel(jid, text, post);
-    return reply.status(201).send({
-      ...post,
-      delivered: post.delivered + (webPost?.delivered ?? 0),
-      queued: post.queued + (webPost?.queued ?? 0),
-    });
+    return reply.status(201).send(phones().postToChannel(jid, text));
   });
 
   app.get('/sim/v1/devices', () => ({
-    items: [...network.listDevices(), ...web.deviceViews().map((d) => webView(d.phoneNumber))],
+    items: web.deviceViews().map((d) => deviceView(d.phoneNumber)),
   }));
 
-  app.get('/sim/v1/devices/:phoneNumber', (req) => {
-    const phoneNumber = phoneParam(req);
-    return web.hasDevice(phoneNumber) ? webView(phoneNumber) : network.getDevice(phoneNumber);
-  });
+  app.get('/sim/v1/devices/:phoneNumber', (req) => deviceView(phoneParam(req)));
 
   app.post('/sim/v1/devices/:target', (req) => {
     const match = DEVICE_ACTION.exec(params(req)['target'] ?? '');
@@ -198,33 +218,21 @@ export function registerControlApi(
     const phoneNumber = input.check('phoneNumber', match[1], PHONE);
     const code = input.optionalInt('code', 400, 599, 428);
     input.done();
-    const onWeb = web.hasDevice(phoneNumber);
     switch (match[2]) {
       case 'disconnect':
-        return onWeb
-          ? web.disconnectDevice(phoneNumber, code)
-          : network.disconnectDevice(phoneNumber, code);
+        return web.disconnectDevice(phoneNumber, code);
       case 'logout':
-        return onWeb ? web.logoutDevice(phoneNumber) : network.logoutDevice(phoneNumber);
-      case 'ban': {
-        // A number is banned on both protocols: it can neither log in nor link.
-        const webConnected = web.ban(phoneNumber);
-        const result = network.banDevice(phoneNumber);
-        return { ...result, wasConnected: result.wasConnected || webConnected };
-      }
+        return web.logoutDevice(phoneNumber);
+      case 'ban':
+        return web.ban(phoneNumber);
       default:
-        web.unban(phoneNumber);
-        return network.unbanDevice(phoneNumber);
+        return web.unban(phoneNumber);
     }
   });
 
   app.get('/sim/v1/devices/:phoneNumber/messages', (req) => {
     const phoneNumber = phoneParam(req);
-    const items = [
-      ...network.receivedMessages(phoneNumber),
-      ...(messaging?.messages.inbox(phoneNumber) ?? []),
-    ];
-    return { items: items.sort((a, b) => a.timestamp - b.timestamp) };
+    return { items: messaging?.messages.inbox(phoneNumber) ?? [] };
   });
 
   app.post('/sim/v1/devices/:phoneNumber/messages::read', (req) => {
@@ -232,34 +240,30 @@ export function registerControlApi(
     const input = new ControlInputReader(req.body, ['ids'], { optional: true });
     const ids = input.optionalStringArray('ids', 1_000);
     input.done();
-    const read = network.readOnPhone(phoneNumber, ids).read;
-    return { read: read + (messaging?.readOnPhone(phoneNumber, ids).read ?? 0) };
+    return phones().readOnPhone(phoneNumber, ids);
   });
 
-  app.get('/sim/v1/devices/:phoneNumber/presences', (req) => ({
-    items: network.presences(phoneParam(req)),
-  }));
+  app.get('/sim/v1/devices/:phoneNumber/presences', (req) => {
+    const phoneNumber = phoneParam(req);
+    return { items: messaging?.messages.presences(phoneNumber) ?? [] };
+  });
 
   app.post('/sim/v1/devices/:phoneNumber/channels', (req) => {
     const phoneNumber = phoneParam(req);
     const input = new ControlInputReader(req.body, ['jid']);
     const jid = input.string('jid', CHANNEL);
     input.done();
-    const webMessaging = onWebMessaging(phoneNumber);
-    if (!webMessaging) return network.followChannel(phoneNumber, jid);
-    webMessaging.channels.follow(phoneNumber, jid);
-    return webView(phoneNumber);
+    linkedPhones(phoneNumber).channels.follow(phoneNumber, jid);
+    return deviceView(phoneNumber);
   });
 
   app.delete('/sim/v1/devices/:phoneNumber/channels/:jid', (req) => {
     const phoneNumber = phoneParam(req);
     const jid = channelParam(req, 'jid');
-    const webMessaging = onWebMessaging(phoneNumber);
-    if (!webMessaging) return network.unfollowChannel(phoneNumber, jid);
-    if (!webMessaging.channels.unfollow(phoneNumber, jid)) {
+    if (!linkedPhones(phoneNumber).channels.unfollow(phoneNumber, jid)) {
       throw new SimError('not_found', 'the device does not follow this channel', { jid });
     }
-    return webView(phoneNumber);
+    return deviceView(phoneNumber);
   });
 }
 

@@ -1,23 +1,23 @@
-export * from './protocol.js';
-export { decodeClientFrame, decodeServerFrame } from './frame.codec.js';
 export { startWaSim, type WaSimOptions, type WaSimServer } from './wa-sim.server.js';
-export {
-  WaSimNetwork,
-  type SimEviction,
-  type SimLinkResult,
-  type SimLiveConnection,
-  type WaSimLogger,
-  type WaSimNetworkOptions,
-} from './wa-sim.network.js';
-export type { SimDeviceView } from './device.registry.js';
-export type { SimMessageRecord, SimMessageStatus, SimPresenceRecord } from './message.store.js';
-export type { PairingEntry } from './pairing.registry.js';
-export { PAIRING_CODE_ALPHABET } from './sim-ids.util.js';
+export type {
+  PairingEntry,
+  SimDeviceView,
+  SimEviction,
+  SimLinkResult,
+  SimLiveConnection,
+  WaSimLogger,
+} from './web/web-sim.views.js';
+export type {
+  SimMessageRecord,
+  SimMessageStatus,
+  SimPresence,
+  SimPresenceRecord,
+} from './web/messaging/message.store.js';
 export { SimError, type SimErrorCode } from './sim.errors.js';
 export * from './web/messaging.port.js';
 export * from './client/wa-sim-control.client.js';
 // Types only: the WhatsApp Web side loads Baileys, which `startWaSim` imports on demand, so
-// importing this package (the simulated adapter, the control client) stays light.
+// importing this package (the control client) stays light.
 export type { WebSimNetwork, WebSimNetworkOptions } from './web/web-sim.network.js';
 export type { WebServerIdentity } from './web/root-key.store.js';
 export { xeddsaVerify } from './web/xeddsa.verify.js';

@@ -1,22 +1,4 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto';
-
-/** No 0/O, 1/I/L, U/V: a code read aloud or typed from a phone screen cannot be misread. */
-export const PAIRING_CODE_ALPHABET = 'ABCDEFGHJKMNPQRSTWXYZ23456789';
-
-export function newCredentialToken(): string {
-  return `simtok_${randomBytes(24).toString('base64url')}`;
-}
-
-export function newQrRef(): string {
-  return randomBytes(12).toString('base64url');
-}
-
-/** `ABCD-EFGH`: 8 characters from the unambiguous alphabet. */
-export function newPairingCode(): string {
-  let raw = '';
-  for (let i = 0; i < 8; i++) raw += PAIRING_CODE_ALPHABET[randomInt(PAIRING_CODE_ALPHABET.length)];
-  return `${raw.slice(0, 4)}-${raw.slice(4)}`;
-}
+import { createHash, randomBytes } from 'node:crypto';
 
 /** Shaped like WhatsApp web message ids (`3EB0` + hex). */
 export function newMessageId(): string {
@@ -32,8 +14,4 @@ export function lidForPhone(phoneNumber: string): string {
   // 15 digits, first one non-zero: 1e14 .. 1e15-1.
   const n = (digest.readBigUInt64BE(0) % 900_000_000_000_000n) + 100_000_000_000_000n;
   return `${n.toString()}@lid`;
-}
-
-export function jidForPhone(phoneNumber: string): string {
-  return `${phoneNumber}@s.whatsapp.net`;
 }

@@ -1,5 +1,7 @@
 import type { WaConnection, WaConnectionFactory, WaConnectionOptions } from '@wagw/whatsapp';
+import type { Agent } from 'node:https';
 import type { Logger } from 'pino';
+import type { BaileysConnectionSettings } from './baileys.connection.js';
 import { BoundedCacheStore } from './auth/bounded-cache.store.js';
 import { BaileysConnection } from './baileys.connection.js';
 import { loadBaileys } from './baileys.module.js';
@@ -14,6 +16,10 @@ export interface BaileysConnectionFactoryOptions {
   qrTimeoutMs?: number;
   /** Runs before every connect (the sandbox's root-key trust); a rejection fails the connect. */
   prepare?: () => Promise<void>;
+  /** A stored message by session and key (Baileys' retry path, quoted replies). */
+  getMessage?: BaileysConnectionSettings['getMessage'];
+  /** Media uploads/downloads through this agent (the sandbox: trusts the sim's media host). */
+  mediaAgent?: () => Agent | undefined;
 }
 
 /** The Baileys driver: one `BaileysConnection` per connect. */
@@ -34,6 +40,8 @@ export class BaileysConnectionFactory implements WaConnectionFactory {
       retryCounters: () => this.retryCounters,
       qrTimeoutMs: this.options.qrTimeoutMs,
       prepare: this.options.prepare,
+      getMessage: this.options.getMessage,
+      mediaAgent: this.options.mediaAgent,
     });
   }
 }

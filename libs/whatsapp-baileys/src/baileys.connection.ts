@@ -4,10 +4,10 @@ import {
   type WaConnectionOptions,
   WaDisconnectCode,
   type WaIdentity,
+  type WaInboundMessage,
   type WaMessageContent,
   type WaSendOptions,
   type WaSendResult,
-  WaUnsupportedContentError,
 } from '@wagw/whatsapp';
 import type {
   BaileysEventMap,
@@ -15,11 +15,22 @@ import type {
   UserFacingSocketConfig,
   WAMessage,
   WASocket,
+  BinaryNode,
+  proto,
 } from '@whiskeysockets/baileys';
+import type { Agent } from 'node:https';
 import type { Logger } from 'pino';
 import { loadBaileysAuthState } from './auth/baileys-auth.state.js';
 import { type BoundedCacheStore } from './auth/bounded-cache.store.js';
+import {
+  mediaSha256,
+  rawOf,
+  toBaileysContent,
+  toChannelMessage,
+  toInbound,
+} from './baileys-message.mapper.js';
 import { loadBaileys } from './baileys.module.js';
+import { InboundAckGate } from './inbound-ack.gate.js';
 
 export interface BaileysConnectionSettings {
   /** WhatsApp Web socket; undefined → WhatsApp's own (`wss://web.whatsapp.com/ws/chat`). */
@@ -36,7 +47,22 @@ export interface BaileysConnectionSettings {
   qrTimeoutMs?: number;
   /** Runs before the socket is made; a rejection fails `connect()` with its message. */
   prepare?: () => Promise<void>;
+  /**
+   * A message this session sent or received, from the message store, for Baileys' retry path
+   * (a peer that could not decrypt asks for it again) and for quoting a reply. Unset → none.
+   */
+  getMessage?: (
+    sessionId: string,
+    key: { remoteJid?: string | null; id?: string | null },
+  ) => Promise<proto.IMessage | undefined>;
+  /** Agent for media uploads and downloads (the sandbox's media host certificate). */
+  mediaAgent?: () => Agent | undefined;
 }
+
+/** Arrival stamps kept for messages not yet upserted. */
+const MAX_ARRIVALS = 10_000;
+/** How long a close waits for inbound messages still being handed to the listener. */
+const DRAIN_MS = 5_000;
 
 /** WhatsApp lets the first QR ref live 60 s and each later one 20 s (Baileys' own timers). */
 const FIRST_QR_MS = 60_000;
@@ -69,6 +95,15 @@ export class BaileysConnection implements WaConnection {
   /** Why we ended it ourselves; wins over what Baileys reports. */
   private localReason: { code: number; message: string } | null = null;
   private saving: Promise<void> = Promise.resolve();
+  /** Inbound messages, receipts and posts being handed to the listener, in arrival order. */
+  private inbound: Promise<void> = Promise.resolve();
+  private pendingInbound = 0;
+  private lastTimestamp = 0;
+  private readonly arrivals = new Map<string, number>();
+  /** Holds acknowledgements until their message is stored (null: the socket could not be wrapped). */
+  private gate: InboundAckGate | null = null;
+  private unwrap: (m: proto.IMessage | null | undefined) => proto.IMessage | undefined = (m) =>
+    m ?? undefined;
   private pairingReady: { promise: Promise<void>; resolve: () => void };
   private readonly log: Logger;
 
@@ -85,6 +120,7 @@ export class BaileysConnection implements WaConnection {
   async connect(): Promise<void> {
     await this.settings.prepare?.();
     const baileys = await loadBaileys();
+    const mediaAgent = this.settings.mediaAgent?.();
     const auth = await loadBaileysAuthState(this.options.auth, this.log);
     const url = this.settings.waWebSocketUrl ? new URL(this.settings.waWebSocketUrl) : null;
     // The sandbox reports which gateway holds a device; the real network ignores nothing here.
@@ -100,19 +136,29 @@ export class BaileysConnection implements WaConnection {
       keepAliveIntervalMs: this.settings.keepAliveIntervalMs,
       ...(this.settings.qrTimeoutMs ? { qrTimeout: this.settings.qrTimeoutMs } : {}),
       msgRetryCounterCache: this.settings.retryCounters(this.options.sessionId),
-      // The message store arrives with the messages issue: nothing to resend from yet.
-      getMessage: () => Promise.resolve(undefined),
+      // A peer's retry receipt asks for a message again: Baileys' recent-message cache first,
+      // then the message store (which outlives this process and its lease).
+      getMessage: (key) => this.storedMessage(key),
+      // Our own sends are reported by sendMessage's result, not echoed as upserts: an echo would
+      // store them a second time as "received", and receipts are then plain messages.update.
+      emitOwnEvents: false,
+      ...(mediaAgent ? { fetchAgent: mediaAgent } : {}),
       ...(url ? { waWebSocketUrl: url.toString() } : {}),
     };
     if (this.finished) return;
     const sock = baileys.makeWASocket(config);
     this.sock = sock;
+    this.unwrap = baileys.normalizeMessageContent;
     this.armWatchdog();
     sock.ev.on('creds.update', () => {
       if (auth.state.creds.account) this.save(() => auth.saveCreds());
     });
     sock.ev.on('connection.update', (update) => this.onUpdate(update, auth.state.creds));
     sock.ev.on('messages.upsert', (event) => this.onUpsert(event));
+    // Stamped as they come off the socket, in the network's order (Baileys may upsert
+    // concurrently handled messages in another order): see `refine`.
+    sock.ws.on('CB:message', (node: BinaryNode) => this.noteArrival(node));
+    this.gate = gateAcks(sock, this.log);
     sock.ev.on('messages.update', (updates) => this.onMessageUpdates(updates));
   }
 
@@ -128,24 +174,32 @@ export class BaileysConnection implements WaConnection {
   }
 
   async sendText(to: string, text: string): Promise<WaSendResult> {
+    return this.sendMessage(to, { type: 'text', text }, { replyTo: null, mentions: [] });
+  }
+
+  /**
+   * Every content type of the contract: media from bytes (Baileys encrypts them, uploads them to
+   * the media host `media_conn` names, and sends the reference), a reply quotes the stored
+   * message when there is one (else a stub with its id: the peer still links the reply).
+   */
+  async sendMessage(
+    to: string,
+    content: WaMessageContent,
+    options: WaSendOptions,
+  ): Promise<WaSendResult> {
     const sock = this.requireOpen();
-    const sent = await sock.sendMessage(to, { text });
+    const quoted = options.replyTo ? await this.quotedMessage(to, options.replyTo) : undefined;
+    const sent = await sock.sendMessage(to, toBaileysContent(content, to, options), {
+      ...(quoted ? { quoted } : {}),
+    });
     if (!sent?.key.id) throw new Error('the message was not sent');
     return {
       id: sent.key.id,
       chatJid: sent.key.remoteJid ?? to,
-      timestamp: Number(sent.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000,
+      timestamp: this.refine(Number(sent.messageTimestamp ?? Math.floor(Date.now() / 1000)) * 1000),
+      raw: rawOf(sent),
+      mediaSha256: mediaSha256(content),
     };
-  }
-
-  /** Text only so far; the other content types come with the Baileys driver (issue 9). */
-  async sendMessage(
-    to: string,
-    content: WaMessageContent,
-    _options: WaSendOptions,
-  ): Promise<WaSendResult> {
-    if (content.type !== 'text') throw new WaUnsupportedContentError(content.type);
-    return this.sendText(to, content.text);
   }
 
   async sendPresence(to: string, presence: 'composing' | 'paused' | 'available'): Promise<void> {
@@ -207,16 +261,40 @@ export class BaileysConnection implements WaConnection {
         code: statusOf(error) ?? WaDisconnectCode.connectionClosed,
         message: describeClose(error, this.settings.waWebSocketUrl),
       };
-      // The 515 after pairing must find the new credentials stored before anyone reconnects.
-      void this.saving.finally(() => this.finish(reason));
+      // Acknowledgements still held go nowhere now: the network keeps those messages.
+      this.gate?.discard();
+      // The 515 after pairing must find the new credentials stored before anyone reconnects;
+      // inbound messages already acknowledged to the network must reach the listener first.
+      void Promise.all([this.saving, this.drained()]).finally(() => this.finish(reason));
     }
   }
 
+  /**
+   * `notify` is a live message; `append` is one the network had queued while we were offline
+   * (Baileys marks a stanza with `offline` as append) or a channel post that came as a
+   * notification: both are the chat's messages and must be stored, or a message redelivered
+   * after a crash would be dropped here. Our own sends never come back (emitOwnEvents off), and
+   * history sync is off, so nothing else arrives as `append`.
+   */
   private onUpsert({ messages, type }: BaileysEventMap['messages.upsert']): void {
-    if (type !== 'notify') return;
+    if (type !== 'notify' && type !== 'append') return;
     for (const message of messages) {
-      const inbound = toInbound(message);
-      if (inbound) this.emit(() => this.handled(this.options.listener.onMessage(inbound)));
+      const id = message.key.id ?? '';
+      const jid = message.key.remoteJid ?? '';
+      if (jid.endsWith('@newsletter')) {
+        const post = toChannelMessage(message, this.unwrap);
+        if (post) post.timestamp = this.stampOf(post.id, post.timestamp);
+        if (post)
+          this.handOver('channel post', () => this.options.listener.onChannelMessage(post), id);
+        else this.gate?.settle(id);
+        continue;
+      }
+      const inbound: WaInboundMessage | null =
+        jid === 'status@broadcast' ? null : toInbound(message, this.unwrap);
+      if (inbound) inbound.timestamp = this.stampOf(inbound.id, inbound.timestamp);
+      if (inbound) this.handOver('message', () => this.options.listener.onMessage(inbound), id);
+      // Nothing to store (protocol traffic, status): its acknowledgement may go at once.
+      else this.gate?.settle(id);
     }
   }
 
@@ -225,17 +303,116 @@ export class BaileysConnection implements WaConnection {
       const status = Number(update.status ?? 0);
       // WAMessageStatus: 3 = delivered to the device, 4 = read.
       if (!key.id || !key.remoteJid || !key.fromMe || status < 3) continue;
-      this.emit(() =>
-        this.handled(
-          this.options.listener.onReceipt({
-            messageId: key.id!,
-            chatJid: key.remoteJid!,
-            status: status >= 4 ? 'read' : 'delivered',
-            timestamp: Date.now(),
-          }),
-        ),
-      );
+      const receipt = {
+        messageId: key.id,
+        chatJid: key.remoteJid,
+        status: status >= 4 ? ('read' as const) : ('delivered' as const),
+        timestamp: Date.now(),
+      };
+      this.handOver('receipt', () => this.options.listener.onReceipt(receipt));
     }
+  }
+
+  /**
+   * Hands one inbound item to the listener and waits for its promise (the event is durable),
+   * one at a time in arrival order. Baileys does not wait for us and acknowledges a message to
+   * the network before it emits `messages.upsert` (messages-recv.js `handleMessage`:
+   * `sendReceipt`, then `upsertMessage`); the `InboundAckGate` holds that acknowledgement (and
+   * every frame after it) until the hand-over resolves. A rejected hand-over ends the connection
+   * with the acknowledgement unsent: the network delivers the message again at the next login.
+   */
+  private handOver(kind: string, call: () => Promise<void>, id?: string): void {
+    if (this.finished) return;
+    this.pendingInbound += 1;
+    this.inbound = this.inbound
+      .then(() => {
+        if (this.finished) throw new Error('the connection closed before it was handed over');
+        return call();
+      })
+      .then(
+        () => {
+          if (id) this.gate?.settle(id);
+        },
+        (error: unknown) => {
+          this.log.error({ err: error }, `inbound ${kind} not stored: not acknowledged`);
+          if (id) this.unacknowledged();
+        },
+      )
+      .finally(() => {
+        this.pendingInbound -= 1;
+      });
+  }
+
+  /** A message could not be stored: drop its held acknowledgement and end the connection. */
+  private unacknowledged(): void {
+    if (this.finished || !this.gate) return;
+    this.gate.discard();
+    this.localReason ??= {
+      code: WaDisconnectCode.connectionClosed,
+      message: 'an inbound message could not be stored; the network will deliver it again',
+    };
+    void this.sock?.end(undefined);
+  }
+
+  /**
+   * WhatsApp stamps messages to the second; stored messages are listed by timestamp, so several
+   * in one second would tie and lose the order they came in. Within its second a timestamp is
+   * refined to the millisecond by arrival: the clock when it arrived (kept inside that second),
+   * and strictly after the previous message of this connection in the same second.
+   */
+  private refine(ms: number): number {
+    const second = Math.floor(ms / 1000) * 1000;
+    let refined = Math.min(Math.max(Date.now(), second), second + 999);
+    if (this.lastTimestamp >= second && this.lastTimestamp < second + 999)
+      refined = Math.max(refined, this.lastTimestamp + 1);
+    this.lastTimestamp = Math.max(this.lastTimestamp, refined);
+    return refined;
+  }
+
+  private noteArrival(node: BinaryNode): void {
+    const { id, t } = node.attrs;
+    if (id) this.gate?.arrived(id);
+    if (!id || !t || !/^\d+$/.test(t)) return;
+    this.arrivals.set(id, this.refine(Number(t) * 1000));
+    // Stanzas that never become a message (undecryptable, ignored) must not pile up.
+    if (this.arrivals.size > MAX_ARRIVALS) this.arrivals.delete(this.arrivals.keys().next().value!);
+  }
+
+  /** The arrival stamp of a message, or (not seen on the socket) one refined now. */
+  private stampOf(id: string, timestamp: number): number {
+    const stamp = this.arrivals.get(id);
+    this.arrivals.delete(id);
+    return stamp !== undefined && Math.floor(stamp / 1000) === Math.floor(timestamp / 1000)
+      ? stamp
+      : this.refine(timestamp);
+  }
+
+  /** Resolves when every hand-over in flight is done, or after `DRAIN_MS`. */
+  private drained(): Promise<void> {
+    if (this.pendingInbound === 0) return Promise.resolve();
+    return Promise.race([this.inbound, new Promise<void>((r) => setTimeout(r, DRAIN_MS).unref())]);
+  }
+
+  private async storedMessage(key: {
+    remoteJid?: string | null;
+    id?: string | null;
+  }): Promise<proto.IMessage | undefined> {
+    if (!this.settings.getMessage || !key.id) return undefined;
+    try {
+      return await this.settings.getMessage(this.options.sessionId, key);
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not read a stored message');
+      return undefined;
+    }
+  }
+
+  /** The message a reply quotes: the stored one, or a stub with its id. */
+  private async quotedMessage(chatJid: string, id: string): Promise<WAMessage> {
+    const stored = await this.storedMessage({ remoteJid: chatJid, id });
+    return {
+      key: { remoteJid: chatJid, id, fromMe: false },
+      message: stored ?? { conversation: '' },
+    };
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -284,13 +461,6 @@ export class BaileysConnection implements WaConnection {
     if (this.sock) releaseSocket(this.sock);
     this.sock = null;
     this.pairingReady.resolve();
-  }
-
-  /** A listener's rejection is logged, never left unhandled (that would end the process). */
-  private handled(result: Promise<void>): void {
-    result.catch((error: unknown) =>
-      this.log.warn({ err: error }, 'an inbound event was not handled; the network redelivers it'),
-    );
   }
 
   /** Nothing reaches the listener after onClose; listener code must not break Baileys' loop. */
@@ -345,20 +515,27 @@ function identityOf(me: WaMe | undefined): WaIdentity | null {
   };
 }
 
-function toInbound(message: WAMessage) {
-  const { key } = message;
-  if (!key.id || !key.remoteJid) return null;
-  const content = message.message;
-  const text = content?.conversation ?? content?.extendedTextMessage?.text ?? null;
-  return {
-    id: key.id,
-    chatJid: key.remoteJid,
-    // Baileys 7 sets `participant` to '' in a 1:1 chat.
-    fromJid: key.participant || key.remoteJid,
-    fromMe: key.fromMe === true,
-    timestamp: Number(message.messageTimestamp ?? 0) * 1000,
-    text,
-  };
+/** How long an inbound message may hold the acknowledgements before it is given up on. */
+const ACK_HOLD_MS = 10_000;
+
+/**
+ * Routes the socket's frames through an `InboundAckGate`. Baileys writes every frame through its
+ * WebSocket client's `socket.send` (the `ws` WebSocket, made when the socket is), which is where
+ * the gate sits. Should a Baileys release move it, acknowledgements go out as Baileys sends them
+ * (logged once): messages are then only as safe as Baileys' own order makes them.
+ */
+function gateAcks(sock: WASocket, log: Logger): InboundAckGate | null {
+  const raw = (sock.ws as unknown as { socket?: { send?: unknown } | null }).socket;
+  if (!raw || typeof raw.send !== 'function') {
+    log.warn('cannot hold acknowledgements until messages are stored: no WebSocket to wrap');
+    return null;
+  }
+  const send = (raw.send as (data: unknown, cb?: (err?: Error) => void) => void).bind(raw);
+  const gate = new InboundAckGate(send, ACK_HOLD_MS, (err) =>
+    log.warn({ err }, 'a held frame could not be written'),
+  );
+  raw.send = (data: unknown, cb?: (err?: Error) => void) => gate.frame(data, cb);
+  return gate;
 }
 
 /** A close reason a user can act on: the network error itself when there is one. */

@@ -11,6 +11,10 @@ import type { MessageContent, MessageMedia, MessageType } from '@wagw/contracts'
 
 /** What `sendMessage` sends: exactly one content, media as bytes (the contract's type). */
 export type WaMessageContent = MessageContent;
+export type WaMessageType = MessageType;
+export type WaMessageMedia = MessageMedia;
+/** The contract's size limits (raw payload, MIME type, file name), for adapters to respect. */
+export { MESSAGE_LIMITS as WA_MESSAGE_LIMITS } from '@wagw/contracts';
 
 /** Disconnect codes, as WhatsApp (and Baileys' DisconnectReason) use them. */
 export const WaDisconnectCode = {
@@ -140,6 +144,10 @@ export interface WaSendResult {
   id: string;
   chatJid: string;
   timestamp: number;
+  /** The message as sent, JSON, for storage (and for answering the peer's retry from it). */
+  raw?: unknown;
+  /** The media's SHA-256 (hex) when the content was media. */
+  mediaSha256?: string | null;
 }
 
 export interface WaConnection {

@@ -183,7 +183,10 @@ export class MessageSenderService {
                   mimetype: content.media.mimetype,
                   filename: content.media.filename,
                   size: Buffer.byteLength(content.media.base64, 'base64'),
-                  sha256: null,
+                  // As the gateway reports it (hex): whichever record lands first, it is the same.
+                  sha256: createHash('sha256')
+                    .update(Buffer.from(content.media.base64, 'base64'))
+                    .digest('hex'),
                 }
               : null,
           replyTo: outbound.replyTo,

@@ -8,7 +8,6 @@ describe('loadGatewayConfig', () => {
     expect(config.GATEWAY_CAPACITY).toBe(1000);
     expect(config.LEASE_TTL_MS).toBe(10_000);
     expect(config.WA_NETWORK).toBe('whatsapp');
-    expect(config.WA_DRIVER).toBe('simulated');
   });
 
   it('names the network, and takes the sandbox by its base URL', () => {

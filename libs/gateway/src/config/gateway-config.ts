@@ -90,13 +90,6 @@ export class GatewayConfig extends NatsSettings {
   @IsIn(['whatsapp', 'sandbox'])
   WA_NETWORK: 'whatsapp' | 'sandbox' = 'whatsapp';
 
-  /**
-   * `baileys`: the real Baileys client (on WA_NETWORK). `simulated`: the retiring `wa-sim/1`
-   * JSON protocol, kept only until every suite runs Baileys against the sandbox.
-   */
-  @IsIn(['baileys', 'simulated'])
-  WA_DRIVER: 'baileys' | 'simulated' = 'simulated';
-
   /** How long each QR ref is shown; unset → WhatsApp's own (60 s for the first, 20 s after). */
   @Transform(toInt)
   @IsOptional()

@@ -71,7 +71,9 @@ export class MessageHandler {
       raw: message.raw ?? null,
     };
     if (!(await this.emitInbound('message.received', data))) return;
-    if (!message.fromMe && this.ctx.settings().autoRead) await this.markRead(message);
+    // Not awaited: the driver acknowledges the message once this resolves (it is durable now),
+    // and a read receipt may need a round trip the acknowledgement would wait behind.
+    if (!message.fromMe && this.ctx.settings().autoRead) void this.markRead(message);
   }
 
   async onReceipt(receipt: WaReceipt): Promise<void> {
@@ -172,15 +174,15 @@ export class MessageHandler {
           ? {
               mimetype: content.media.mimetype,
               filename: content.media.filename,
-              size: Math.floor((content.media.base64.length * 3) / 4),
-              sha256: null,
+              size: Buffer.byteLength(content.media.base64, 'base64'),
+              sha256: sent.mediaSha256 ?? null,
             }
           : null,
       replyTo: request.replyTo,
       status: 'sent',
-      raw: null,
+      raw: sent.raw ?? null,
     });
-    return sent;
+    return { id: sent.id, chatJid: sent.chatJid, timestamp: sent.timestamp };
   }
 
   private async markRead(message: WaInboundMessage): Promise<void> {

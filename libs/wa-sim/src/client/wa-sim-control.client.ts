@@ -1,7 +1,11 @@
-import type { SimDeviceView } from '../device.registry.js';
-import type { SimMessageRecord, SimPresenceRecord } from '../message.store.js';
-import type { PairingEntry } from '../pairing.registry.js';
-import type { SimEviction, SimLinkResult, SimLiveConnection } from '../wa-sim.network.js';
+import type { SimMessageRecord, SimPresenceRecord } from '../web/messaging/message.store.js';
+import type {
+  PairingEntry,
+  SimDeviceView,
+  SimEviction,
+  SimLinkResult,
+  SimLiveConnection,
+} from '../web/web-sim.views.js';
 
 export interface WaSimConnections {
   items: SimLiveConnection[];
@@ -11,13 +15,14 @@ export interface WaSimConnections {
 
 export interface WaSimHealth {
   status: 'ok';
-  /** wa-sim/1 counts. */
-  devices: number;
+  /** WhatsApp Web sockets (any state). */
   connections: number;
+  /** Linked devices with a live, logged-in connection. */
   linked: number;
+  /** Linked devices, online or not. */
+  devices: number;
+  /** Sockets waiting for a phone (QR or pairing code). */
   pairing: number;
-  /** WhatsApp Web counts: sockets, logged-in devices, linked devices, pairing sockets. */
-  web: { connections: number; linked: number; devices: number; pairing: number };
   memory: { rssBytes: number; heapUsedBytes: number; externalBytes: number };
 }
 
@@ -70,7 +75,7 @@ export class WaSimControlClient {
     return this.request('GET', '/sim/v1/connections');
   }
 
-  /** The phone scans a QR: `SIM-QR:...` (wa-sim/1) or `https://wa.me/settings/linked_devices#...`. */
+  /** The phone scans the QR a companion shows (`https://wa.me/settings/linked_devices#...`). */
   scanQr(qr: string, phoneNumber: string): Promise<SimLinkResult> {
     return this.request('POST', '/sim/v1/qr:scan', { qr, phoneNumber });
   }
@@ -79,7 +84,7 @@ export class WaSimControlClient {
     return this.request('POST', '/sim/v1/pairing-codes:enter', { code, phoneNumber });
   }
 
-  /** A phone sends a text to a linked device (a WhatsApp Web one: `pn` or `lid` addressed). */
+  /** The phone `from` sends a text to the companion of `to`, `pn` (default) or `lid` addressed. */
   sendMessage(
     from: string,
     to: string,
@@ -87,6 +92,21 @@ export class WaSimControlClient {
     addressing?: 'pn' | 'lid',
   ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
     return this.request('POST', '/sim/v1/messages', { from, to, text, addressing });
+  }
+
+  /**
+   * The phone `from` sends any content to the companion of `to`: `{ type: 'image', mimetype,
+   * caption?, filename?, size?, sha256? }`, `{ type: 'location', latitude, longitude, name? }`,
+   * `{ type: 'contact', displayName, vcard }`, `{ type: 'reaction', messageId, emoji }`,
+   * `{ type: 'text', text, replyTo? }`.
+   */
+  sendContent(
+    from: string,
+    to: string,
+    content: Record<string, unknown>,
+    addressing?: 'pn' | 'lid',
+  ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
+    return this.request('POST', '/sim/v1/messages', { from, to, content, addressing });
   }
 
   message(id: string): Promise<SimMessageRecord> {
@@ -134,7 +154,7 @@ export class WaSimControlClient {
     return this.request('POST', `/sim/v1/devices/${phoneNumber}:unban`);
   }
 
-  /** What the phone of `phoneNumber` received from its linked device. */
+  /** What the phone of `phoneNumber` received from linked companions (its own or others). */
   async receivedMessages(phoneNumber: string): Promise<SimMessageRecord[]> {
     return (
       await this.request<{ items: SimMessageRecord[] }>(

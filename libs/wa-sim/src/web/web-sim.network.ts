@@ -12,16 +12,8 @@ import {
   proto,
   type BinaryNode,
 } from '@whiskeysockets/baileys';
-import type { PairingEntry } from '../pairing.registry.js';
 import { SimError } from '../sim.errors.js';
 import { lidForPhone } from '../sim-ids.util.js';
-import type {
-  SimEviction,
-  SimLinkResult,
-  SimLiveConnection,
-  WaSimLogger,
-} from '../wa-sim.network.js';
-import type { SimDeviceView } from '../device.registry.js';
 import type {
   WebCompanionKeys,
   WebLinkedDevice,
@@ -31,6 +23,14 @@ import type {
 } from './messaging.port.js';
 import { NoiseResponder } from './noise.responder.js';
 import type { WebServerIdentity } from './root-key.store.js';
+import type {
+  PairingEntry,
+  SimDeviceView,
+  SimEviction,
+  SimLinkResult,
+  SimLiveConnection,
+  WaSimLogger,
+} from './web-sim.views.js';
 import {
   answerPreKeyFetch,
   answerPrivacy,
@@ -391,16 +391,21 @@ export class WebSimNetwork {
     return { phoneNumber, loggedOut: true, wasConnected };
   }
 
-  /** Bans a number: its live connection gets `failure 403`, every login too, until unbanned. */
-  ban(phoneNumber: string): boolean {
+  /**
+   * Bans a number, linked or not: its live connection gets `failure 403`, every login too, and it
+   * can neither link a companion nor be sent a pairing code, until unbanned.
+   */
+  ban(phoneNumber: string): { phoneNumber: string; banned: true; wasConnected: boolean } {
     this.banned.add(phoneNumber);
     const conn = this.devices.get(phoneNumber)?.conn ?? null;
     if (conn) conn.end(failureNode(403));
-    return conn !== null;
+    this.options.logger.info({ phoneNumber }, 'number banned');
+    return { phoneNumber, banned: true, wasConnected: conn !== null };
   }
 
-  unban(phoneNumber: string): void {
+  unban(phoneNumber: string): { phoneNumber: string; banned: false } {
     this.banned.delete(phoneNumber);
+    return { phoneNumber, banned: false };
   }
 
   liveConnections(): SimLiveConnection[] {

@@ -1,3 +1,4 @@
+import { Agent } from 'node:https';
 import { trustSandboxRootKey } from '../baileys-connection.factory.js';
 
 /** Where a sandbox (wa-sim) serves WhatsApp Web and its root key, from its base URL. */
@@ -6,6 +7,8 @@ export interface SandboxEndpoints {
   webSocketUrl: string;
   /** `http(s)://host:port/sim/v1/root-key`: the key the sim issues its certificates under. */
   rootKeyUrl: string;
+  /** `http(s)://host:port/sim/v1/media-host`: the media host and its certificate. */
+  mediaHostUrl: string;
 }
 
 /**
@@ -20,6 +23,7 @@ export function sandboxEndpoints(baseUrl: string): SandboxEndpoints {
   return {
     webSocketUrl: `${secure ? 'wss' : 'ws'}://${url.host}/ws/chat`,
     rootKeyUrl: `${secure ? 'https' : 'http'}://${url.host}/sim/v1/root-key`,
+    mediaHostUrl: `${secure ? 'https' : 'http'}://${url.host}/sim/v1/media-host`,
   };
 }
 
@@ -47,4 +51,49 @@ async function fetchRootKey(url: string, timeoutMs: number): Promise<string> {
   const body = (await response.json()) as { publicKey?: unknown };
   if (typeof body.publicKey !== 'string') throw new Error('no publicKey in the answer');
   return body.publicKey;
+}
+
+/**
+ * Sandbox only: the media host's certificate (self-signed by the sim), trusted by one HTTPS agent
+ * that Baileys uses for media uploads and downloads, and for nothing else. The real network never
+ * gets this agent: Baileys' media traffic there keeps Node's default trust. Fetched on first use
+ * and again after a failure; a sim without a media host leaves media sends to fail on their own.
+ */
+export class SandboxMediaTrust {
+  private agentInUse: Agent | undefined;
+  private fetching: Promise<void> | null = null;
+
+  constructor(
+    private readonly mediaHostUrl: string,
+    private readonly timeoutMs = 5_000,
+  ) {}
+
+  /** Resolves once the certificate is known, or the attempt failed (then retried next time). */
+  prepare(): Promise<void> {
+    if (this.agentInUse) return Promise.resolve();
+    this.fetching ??= this.fetchCertificate()
+      .then((ca) => {
+        this.agentInUse = new Agent({ ca, keepAlive: true });
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.fetching = null;
+      });
+    return this.fetching;
+  }
+
+  agent(): Agent | undefined {
+    return this.agentInUse;
+  }
+
+  private async fetchCertificate(): Promise<string> {
+    const response = await fetch(this.mediaHostUrl, {
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const body = (await response.json()) as { certificate?: unknown };
+    if (typeof body.certificate !== 'string' || !body.certificate.includes('BEGIN CERTIFICATE'))
+      throw new Error('no certificate in the answer');
+    return body.certificate;
+  }
 }

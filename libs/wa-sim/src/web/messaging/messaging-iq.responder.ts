@@ -14,14 +14,24 @@ const KEY_TYPE = Buffer.from([5]);
  * The messaging iq: prekey bundles (`encrypt` get `<key>`) for simulated phones and linked
  * companions. Everything else (usync included) is the transport's.
  */
+/** Where clients upload media: what `media_conn` hands out. */
+export interface MediaConn {
+  hostname: string;
+  auth: string;
+  maxUploadBytes: number;
+}
+
 export class MessagingIqResponder {
   constructor(
     private readonly phones: SimPhoneRegistry,
     private readonly context: () => WebSimContext,
+    private readonly mediaConn: () => MediaConn | undefined = () => undefined,
   ) {}
 
   answer(node: BinaryNode): BinaryNode | undefined {
     const { xmlns, type } = node.attrs;
+    if (xmlns === 'w:m' && getBinaryNodeChild(node, 'media_conn'))
+      return this.mediaConnAnswer(node);
     const key = getBinaryNodeChild(node, 'key');
     if (xmlns !== 'encrypt' || type !== 'get' || !key) return undefined;
     const users: BinaryNode[] = [];
@@ -36,6 +46,42 @@ export class MessagingIqResponder {
       tag: 'iq',
       attrs: { id: node.attrs.id ?? '', type: 'result', from: 's.whatsapp.net' },
       content: [{ tag: 'list', attrs: {}, content: users }],
+    };
+  }
+
+  /**
+   * `iq set w:m <media_conn/>` (Baileys' `refreshMediaConn`): the upload hosts and the auth
+   * token, valid `ttl` seconds. Without a media host the iq gets WhatsApp's error, not a result
+   * Baileys would misread.
+   */
+  private mediaConnAnswer(node: BinaryNode): BinaryNode {
+    const conn = this.mediaConn();
+    const id = node.attrs.id ?? '';
+    if (!conn) {
+      return {
+        tag: 'iq',
+        attrs: { id, type: 'error', from: 's.whatsapp.net' },
+        content: [{ tag: 'error', attrs: { code: '503', text: 'service-unavailable' } }],
+      };
+    }
+    return {
+      tag: 'iq',
+      attrs: { id, type: 'result', from: 's.whatsapp.net' },
+      content: [
+        {
+          tag: 'media_conn',
+          attrs: { auth: conn.auth, ttl: '300', auth_ttl: '21600', max_buckets: '12' },
+          content: [
+            {
+              tag: 'host',
+              attrs: {
+                hostname: conn.hostname,
+                maxContentLengthBytes: String(conn.maxUploadBytes),
+              },
+            },
+          ],
+        },
+      ],
     };
   }
 

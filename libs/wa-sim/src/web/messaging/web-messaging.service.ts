@@ -4,13 +4,21 @@ import {
   proto,
   type BinaryNode,
 } from '@whiskeysockets/baileys';
-import { SimMessageStore, type SimMessageRecord } from '../../message.store.js';
 import { newMessageId } from '../../sim-ids.util.js';
 import { SimError } from '../../sim.errors.js';
 import type { WebLinkedDevice, WebMessagingHandler, WebSimContext } from '../messaging.port.js';
 import { ChannelFollowers } from './channel-followers.registry.js';
 import { CompanionOutbox } from './companion-outbox.queue.js';
-import { companionBundle, MessagingIqResponder } from './messaging-iq.responder.js';
+import { SimMessageStore, type SimMessageRecord } from './message.store.js';
+import {
+  describeMessage,
+  phoneMessage,
+  textOfContent,
+  type MediaFiles,
+  type SimContentType,
+  type SimMessageContent,
+} from './message-content.js';
+import { companionBundle, MessagingIqResponder, type MediaConn } from './messaging-iq.responder.js';
 import type { SignalCiphertext } from './sim-phone.model.js';
 import { SimPhoneRegistry } from './sim-phone.registry.js';
 
@@ -22,14 +30,32 @@ export interface WebMessageRecord extends SimMessageRecord {
   ownPhoneCopy?: boolean;
   /** The Signal message type it travelled as (to the phone, or to the companion). */
   encryption?: 'pkmsg' | 'msg';
+  /** What kind of content it was. */
+  type?: SimContentType;
+  /** What the receiving phone read in it (or what the phone sent): type, media, place... */
+  content?: SimMessageContent;
 }
 
 export interface WebMessagingOptions {
   /** Unacknowledged stanzas kept per companion; the oldest are dropped past it. */
   offlineQueueLimit?: number;
+  /** The media host's files (encrypted, by direct path), for phones to download what they get. */
+  mediaFiles?: MediaFiles;
 }
 
 export type PhoneAddressing = 'pn' | 'lid';
+
+interface PhoneSent {
+  from: string;
+  to: string;
+  message: proto.IMessage;
+  attrs: Record<string, string>;
+  retries: number;
+}
+
+/** WhatsApp's clients give up after five retry receipts for one message. */
+const MAX_RETRIES = 5;
+const MAX_PHONE_SENT = 10_000;
 
 interface EncTarget {
   jid: string;
@@ -50,11 +76,33 @@ export class WebMessagingService implements WebMessagingHandler {
   readonly channels = new ChannelFollowers();
   private ctx: WebSimContext | undefined;
   private readonly phones = new SimPhoneRegistry(() => this.context);
-  private readonly iq = new MessagingIqResponder(this.phones, () => this.context);
+  private readonly iq = new MessagingIqResponder(
+    this.phones,
+    () => this.context,
+    () => this.mediaConn,
+  );
+  private mediaConn: MediaConn | undefined;
+  /** What phones sent companions, to encrypt again when a companion asks (retry receipt). */
+  private readonly phoneSent = new Map<string, PhoneSent>();
   private readonly outbox: CompanionOutbox;
+  private mediaFiles: MediaFiles | undefined;
 
   constructor(options: WebMessagingOptions = {}) {
     this.outbox = new CompanionOutbox(options.offlineQueueLimit ?? 1_000);
+    this.mediaFiles = options.mediaFiles;
+  }
+
+  /**
+   * The media host: `media_conn` names it to clients, and phones download (and decrypt) what
+   * they receive from it.
+   */
+  useMediaHost(host: MediaConn & { file: MediaFiles }): void {
+    this.mediaConn = {
+      hostname: host.hostname,
+      auth: host.auth,
+      maxUploadBytes: host.maxUploadBytes,
+    };
+    this.mediaFiles = (path) => host.file(path);
   }
 
   private get context(): WebSimContext {
@@ -108,7 +156,18 @@ export class WebMessagingService implements WebMessagingHandler {
         ownPhoneCopy ||= Boolean(message.deviceSentMessage);
         continue;
       }
-      record ??= this.record(device.phoneNumber, resolved.phoneNumber, id, to, textOf(message));
+      if (!record) {
+        const content = await describeMessage(message, this.mediaFiles);
+        record = this.record(
+          device.phoneNumber,
+          resolved.phoneNumber,
+          id,
+          to,
+          textOfContent(content),
+        );
+        record.type = content.type;
+        record.content = content;
+      }
       record.encryption = target.enc.type;
     }
     this.context.push(device.phoneNumber, {
@@ -131,9 +190,12 @@ export class WebMessagingService implements WebMessagingHandler {
     const ids = [id, ...getBinaryNodeChildren(getBinaryNodeChild(node, 'list'), 'item')]
       .map((item) => (typeof item === 'string' ? item : item.attrs.id))
       .filter((x): x is string => typeof x === 'string');
+    // The companion could not decrypt a phone's message (its copy was used up, say by a
+    // delivery it decrypted but never stored): the phone encrypts it again, as WhatsApp's do.
+    if (type === 'retry') void this.resendOnRetry(device, id);
     for (const messageId of ids) {
       // A receipt for a message the network pushed is the companion's acknowledgement of it
-      // (a `retry` too: the simulated phones do not re-encrypt, so it is not sent again).
+      // (a `retry` too: what follows is the phone's new copy).
       this.outbox.acknowledge(device.phoneNumber, CompanionOutbox.key('message', messageId));
       const record = this.messages.get(messageId) as WebMessageRecord | undefined;
       if (!record || record.to !== device.phoneNumber || type === 'retry') continue;
@@ -150,8 +212,21 @@ export class WebMessagingService implements WebMessagingHandler {
     this.outbox.acknowledge(device.phoneNumber, CompanionOutbox.key(kind, id, type));
   }
 
-  /** Presence, chat states and the like change nothing a phone keeps. */
-  onOtherStanza(): void {}
+  /**
+   * A chat state (`<chatstate to><composing/></chatstate>`, Baileys' `sendPresenceUpdate` to a
+   * chat) is what the other phone shows as "typing…": recorded for the control API. Other
+   * stanzas (presence, ib) change nothing a phone keeps.
+   */
+  onOtherStanza(device: WebLinkedDevice, node: BinaryNode): void {
+    if (node.tag !== 'chatstate' || !Array.isArray(node.content)) return;
+    const state = node.content[0]?.tag;
+    const to = node.attrs.to ?? '';
+    if (state !== 'composing' && state !== 'paused') return;
+    const user = to.split('@')[0]?.split(':')[0] ?? '';
+    const phone = to.endsWith('@lid') ? this.context.phoneByLid(to) : user;
+    if (!phone) return;
+    this.messages.recordPresence(device.phoneNumber, phone, state, this.context.now());
+  }
 
   close(): void {}
 
@@ -162,11 +237,14 @@ export class WebMessagingService implements WebMessagingHandler {
     return this.context.device(phoneNumber) !== undefined;
   }
 
-  /** The simulated phone `from` sends `text` to the companion of `to`, Signal-encrypted. */
+  /**
+   * The simulated phone `from` sends `text` (or a whole message: media metadata, a place, a
+   * contact, a reaction, a reply) to the companion of `to`, Signal-encrypted.
+   */
   async sendFromPhone(
     from: string,
     to: string,
-    text: string,
+    text: string | proto.IMessage,
     addressing: PhoneAddressing = 'pn',
   ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
     const device = this.context.device(to);
@@ -176,11 +254,10 @@ export class WebMessagingService implements WebMessagingHandler {
       });
     }
     const phone = this.phones.get(from);
-    const enc = await phone.encrypt(
-      device.lid,
-      device.keys.identityKey,
-      { conversation: text },
-      () => companionBundle(this.context, to, device.deviceId),
+    const message: proto.IMessage = typeof text === 'string' ? { conversation: text } : text;
+    const content = await describeMessage(message);
+    const enc = await phone.encrypt(device.lid, device.keys.identityKey, message, () =>
+      companionBundle(this.context, to, device.deviceId),
     );
     const pn = `${from}@s.whatsapp.net`;
     const sender: Record<string, string> =
@@ -188,15 +265,64 @@ export class WebMessagingService implements WebMessagingHandler {
         ? { from: phone.lid, sender_pn: pn, addressing_mode: 'lid' }
         : { from: pn, sender_lid: phone.lid };
     const chatJid = addressing === 'lid' ? phone.lid : pn;
-    const record = this.record(from, to, newMessageId(), chatJid, text, 'control');
+    const record = this.record(
+      from,
+      to,
+      newMessageId(),
+      chatJid,
+      textOfContent(content),
+      'control',
+    );
     record.encryption = enc.type;
+    record.type = content.type;
+    record.content = content;
+    const stanzaType =
+      content.type === 'text' ? 'text' : content.type === 'reaction' ? 'reaction' : 'media';
     const node: BinaryNode = {
       tag: 'message',
-      attrs: { id: record.id, t: this.seconds(record.timestamp), type: 'text', ...sender },
+      attrs: { id: record.id, t: this.seconds(record.timestamp), type: stanzaType, ...sender },
       content: [{ tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext }],
     };
+    this.rememberSent(record.id, { from, to, message, attrs: node.attrs, retries: 0 });
     const live = this.deliver(to, CompanionOutbox.key('message', record.id), node);
     return { id: record.id, timestamp: record.timestamp, delivery: live ? 'delivered' : 'queued' };
+  }
+
+  private rememberSent(id: string, sent: PhoneSent): void {
+    this.phoneSent.set(id, sent);
+    if (this.phoneSent.size > MAX_PHONE_SENT)
+      this.phoneSent.delete(this.phoneSent.keys().next().value as string);
+  }
+
+  private async resendOnRetry(device: WebLinkedDevice, id: string): Promise<void> {
+    const sent = this.phoneSent.get(id);
+    if (!sent || sent.to !== device.phoneNumber || sent.retries >= MAX_RETRIES) return;
+    sent.retries += 1;
+    try {
+      const enc = await this.phones
+        .get(sent.from)
+        .encrypt(device.lid, device.keys.identityKey, sent.message, () =>
+          companionBundle(this.context, sent.to, device.deviceId),
+        );
+      const node: BinaryNode = {
+        tag: 'message',
+        attrs: { ...sent.attrs },
+        content: [{ tag: 'enc', attrs: { v: '2', type: enc.type }, content: enc.ciphertext }],
+      };
+      this.deliver(sent.to, CompanionOutbox.key('message', id), node);
+    } catch (err) {
+      this.context.logger.warn({ err, id }, 'a simulated phone could not send a message again');
+    }
+  }
+
+  /** `sendFromPhone` with a content as the control API takes it (see `phoneMessage`). */
+  sendContentFromPhone(
+    from: string,
+    to: string,
+    content: Record<string, unknown>,
+    addressing: PhoneAddressing = 'pn',
+  ): Promise<{ id: string; timestamp: number; delivery: 'delivered' | 'queued' }> {
+    return this.sendFromPhone(from, to, phoneMessage(content), addressing);
   }
 
   /** A channel post reaches every follower with a linked companion, as a newsletter message. */
@@ -377,9 +503,4 @@ function encTargets(node: BinaryNode): EncTarget[] {
   }
   for (const enc of getBinaryNodeChildren(node, 'enc')) add(node.attrs.to, enc);
   return targets;
-}
-
-function textOf(message: proto.IMessage): string {
-  const inner = message.deviceSentMessage?.message ?? message;
-  return inner.conversation ?? inner.extendedTextMessage?.text ?? '';
 }

@@ -1,4 +1,5 @@
-import type { SimPresence } from './protocol.js';
+/** A chat state a companion showed a phone (Baileys' `sendPresenceUpdate` to a chat). */
+export type SimPresence = 'composing' | 'paused';
 
 export type SimMessageStatus = 'sent' | 'delivered' | 'read';
 
@@ -11,7 +12,7 @@ export interface SimMessageRecord {
   text: string;
   timestamp: number;
   status: SimMessageStatus;
-  /** `gateway`: sent by a linked device; `control`: injected through the control API. */
+  /** `gateway`: sent by a linked companion; `control`: a phone's, sent through the control API. */
   source: 'gateway' | 'control';
   deliveredAt: number | null;
   readAt: number | null;
@@ -43,8 +44,8 @@ export class SimMessageStore {
     if (this.byId.size > this.maxMessages) {
       this.byId.delete(this.byId.keys().next().value as string);
     }
-    // A phone's inbox holds what linked devices sent it; control-injected messages are the
-    // caller's own input and stay out of it.
+    // A phone's inbox holds what linked companions sent it; what phones sent through the control
+    // API is the caller's own input and stays out of it.
     if (record.source !== 'gateway') return;
     let inbox = this.inboxes.get(record.to);
     if (!inbox) {
