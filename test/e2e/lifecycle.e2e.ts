@@ -38,9 +38,6 @@ interface Target {
   stop(): Promise<void>;
 }
 
-/** Both transports run the real Baileys client against the sandbox (wa-sim). */
-const BAILEYS_SANDBOX = { WA_DRIVER: 'baileys', WA_NETWORK: 'sandbox' };
-
 async function distributed(): Promise<Target> {
   const fleet = new Fleet();
   try {
@@ -60,7 +57,8 @@ async function distributed(): Promise<Target> {
 }
 
 async function embedded(): Promise<Target> {
-  const product = new EmbeddedFleet(BAILEYS_SANDBOX);
+  // `npm run start:sandbox`: the real Baileys client against the embedded sandbox (wa-sim).
+  const product = new EmbeddedFleet();
   try {
     await product.start();
   } catch (error) {

@@ -42,7 +42,7 @@ interface PhoneRecord {
 }
 
 describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', () => {
-  const fleet = new Fleet({ driver: 'baileys' });
+  const fleet = new Fleet();
   let key: string;
   let session: PairedSession;
   let second: ApiProcess;

@@ -151,7 +151,6 @@ describe('NATS with per-role credentials and permissions', () => {
       DATABASE_URL: fleet.db.url,
       NATS_URL: urlFor('gateway', 'wrong-password'),
       AUTH_STATE_KEY: fleet.authStateKey,
-      WA_DRIVER: 'baileys',
       WA_NETWORK: 'sandbox',
       WA_SIM_URL: fleet.sim.controlUrl,
     });
@@ -313,9 +312,6 @@ describe('NATS over mutual TLS, with a password, an NKey seed, and in `npm start
 
   it('runs `npm start` on that NATS: API and embedded gateway share one identity', async () => {
     const embedded = new EmbeddedFleet({
-      // The real Baileys client on the in-process sandbox, as every suite (issue 8).
-      WA_DRIVER: 'baileys',
-      WA_NETWORK: 'sandbox',
       ...tlsEnv(),
       NATS_URL: `tls://standalone:${password}@localhost:${nats.port}`,
       NATS_PREFIX: 'embedded',

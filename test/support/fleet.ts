@@ -53,7 +53,7 @@ export interface GatewayProcess {
 /**
  * One isolated fleet: its own database (migrated), its own NATS subject prefix, a wa-sim
  * process, an API process and any number of gateway processes, all real. The gateways run the
- * real Baileys client on the sandbox (WA_DRIVER=baileys, WA_NETWORK=sandbox): sessions must be
+ * real Baileys client on the sandbox (WA_NETWORK=sandbox, WA_SIM_URL): sessions must be
  * paired through the sim (`pairSessions`) to log in.
  */
 export class Fleet {
@@ -122,7 +122,6 @@ export class Fleet {
       NATS_URL: this.natsUrl,
       NATS_PREFIX: this.prefix,
       AUTH_STATE_KEY: this.authStateKey,
-      WA_DRIVER: 'baileys',
       WA_NETWORK: 'sandbox',
       WA_SIM_URL: this.sim.controlUrl,
       LEASE_TTL_MS: String(this.leaseTtlMs),
