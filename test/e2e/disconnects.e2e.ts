@@ -187,7 +187,11 @@ describe('disconnects from the network (Baileys on wa-sim, 2 gateways)', () => {
         () => Promise.resolve(statuses(s.id).slice(before).at(-1)?.status === 'working'),
         20_000,
       );
-      const now = await get(s.id);
+      // The event stream can be ahead of the session row (the API folds it): wait for both.
+      const now = await waitFor('the row working', async () => {
+        const row = await get(s.id);
+        return row.status === 'working' ? row : null;
+      });
       expect(now).toMatchObject({ status: 'working', phoneNumber: s.phoneNumber });
       expect((await row(s.id)).creds).toBe(true);
       expect((await sim.device(s.phoneNumber)).connected).toBe(true);

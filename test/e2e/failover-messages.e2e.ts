@@ -81,4 +81,80 @@ describe('messages after a failover', () => {
     expect((await texts()).filter((t) => t === 'after the failover')).toHaveLength(1);
     expect((await sim.connections()).evictions).toHaveLength(0);
   });
+
+  it('a holder SIGKILLed while the phone sends 1,000 messages: each is stored exactly once', async () => {
+    const N = 1_000;
+    const before = await call(fleet.api.baseUrl, 'GET', `/api/v1/sessions/${session.id}`, {
+      token,
+    });
+    expect(before.body.status).toBe('working');
+    const holder = fleet.gateways.get(before.body.gatewayId as string)!;
+    // A peer to take over (the first test's failover left the holder alone).
+    const alive = (g: { process: { child: { exitCode: number | null; signalCode: unknown } } }) =>
+      g.process.child.exitCode === null && g.process.child.signalCode === null;
+    if (![...fleet.gateways.values()].some((g) => g.id !== holder.id && alive(g)))
+      await fleet.startGateway('gw-c');
+    const texts = Array.from({ length: N }, (_, i) => `burst ${i}`);
+    // The phone sends 16 at a time; the holder is killed once 200 were accepted by the network,
+    // with messages in flight at it (decrypted, not yet stored, or not yet acknowledged). What
+    // it never acknowledged the network delivers again, to whoever logs in next.
+    let accepted = 0;
+    let killed: Promise<unknown> = Promise.resolve();
+    const ids: string[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < N) {
+          const text = texts[next++]!;
+          ids.push((await sim.sendMessage(FRIEND, session.phoneNumber, text)).id);
+          if (++accepted === 200) killed = holder.stop('SIGKILL');
+        }
+      }),
+    );
+    await killed;
+
+    /** Every stored message of the chat, page by page (newest first). */
+    const stored = async (): Promise<{ id: string; text: string | null }[]> => {
+      const all: { id: string; text: string | null }[] = [];
+      let cursor = '';
+      for (;;) {
+        const res = await call(
+          fleet.api.baseUrl,
+          'GET',
+          `/api/v1/sessions/${session.id}/chats/${FRIEND_JID}/messages?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          { token },
+        );
+        expect(res.status).toBe(200);
+        all.push(...(res.body.items as { id: string; text: string | null }[]));
+        cursor = (res.body.nextCursor as string | null) ?? '';
+        if (!cursor) return all;
+      }
+    };
+    const sent = new Set(ids);
+    const burst = await waitFor(
+      `all ${N} stored`,
+      async () => {
+        const found = (await stored()).filter((m) => sent.has(m.id));
+        return found.length >= N ? found : null;
+      },
+      120_000,
+      1_000,
+    ).catch(async (error: unknown) => {
+      const found = (await stored()).filter((m) => sent.has(m.id)).length;
+      const device = await sim.device(session.phoneNumber);
+      process.stdout.write(
+        `stored ${found} of ${N}; the network still queues ${device.queued} for the device (connected: ${device.connected})\n`,
+      );
+      for (const g of fleet.gateways.values())
+        process.stdout.write(`--- ${g.id}\n${g.process.output().slice(-3000)}\n`);
+      throw error;
+    });
+    // Each once: as many rows as messages, every text there.
+    expect(burst).toHaveLength(N);
+    expect(new Set(burst.map((m) => m.id)).size).toBe(N);
+    expect(burst.map((m) => m.text).sort()).toEqual([...texts].sort());
+    const after = await call(fleet.api.baseUrl, 'GET', `/api/v1/sessions/${session.id}`, { token });
+    expect(after.body).toMatchObject({ status: 'working' });
+    expect(after.body.gatewayId).not.toBe(holder.id);
+  }, 240_000);
 });

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type ApiProcess, call, cliCreateApiKey, startApiProcess } from '../support/api-process.js';
-import { Fleet, pairSessions, type PairedSession, simPost } from '../support/fleet.js';
+import { Fleet, pairSessions, type PairedSession } from '../support/fleet.js';
 import { waitFor } from '../support/processes.js';
 
 /**
@@ -43,6 +43,7 @@ interface PhoneRecord {
 
 describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', () => {
   const fleet = new Fleet();
+  const sim = () => fleet.sim.control;
   let key: string;
   let session: PairedSession;
   let second: ApiProcess;
@@ -99,15 +100,10 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     await waitFor(
       'autoRead applied',
       async () => {
-        const probe = await simPost(fleet.sim, '/sim/v1/messages', {
-          from: FRIEND,
-          to: PHONE,
-          text: 'probe',
-        });
+        const probe = { body: await sim().sendMessage(FRIEND, PHONE, 'probe') };
         for (let i = 0; i < 20; i++) {
           await new Promise((r) => setTimeout(r, 100));
-          const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${probe.body.id}`);
-          if (((await res.json()) as { status: string }).status === 'read') return true;
+          if ((await sim().message(probe.body.id)).status === 'read') return true;
         }
         return false;
       },
@@ -115,13 +111,7 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     );
     const sent: string[] = [];
     for (let i = 0; i < 30; i++) {
-      const res = await simPost(fleet.sim, '/sim/v1/messages', {
-        from: FRIEND,
-        to: PHONE,
-        text: `inbound ${i}`,
-      });
-      expect(res.status).toBe(201);
-      sent.push(res.body.id as string);
+      sent.push((await sim().sendMessage(FRIEND, PHONE, `inbound ${i}`)).id);
     }
     const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
     const listed = await waitFor(
@@ -149,8 +139,7 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
       'all read at the phone',
       async () => {
         for (const id of sent) {
-          const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${id}`);
-          if (((await res.json()) as { status: string }).status !== 'read') return false;
+          if ((await sim().message(id)).status !== 'read') return false;
         }
         return true;
       },
@@ -175,15 +164,14 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
       timestamp: expect.any(Number),
       status: 'sent',
     });
-    const inbox = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/messages`);
-    expect(((await inbox.json()) as { items: unknown[] }).items).toContainEqual(
+    expect(await sim().receivedMessages(FRIEND)).toContainEqual(
       expect.objectContaining({ id: res.body.id, from: PHONE, text: 'hello from the API' }),
     );
     const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
     const find = async () => (await listAll(path)).find((m) => m.id === res.body.id);
     await waitFor('delivered', async () => (await find())?.status === 'delivered', 60_000);
     expect(await find()).toMatchObject({ fromMe: true, text: 'hello from the API', type: 'text' });
-    await simPost(fleet.sim, `/sim/v1/devices/${FRIEND}/messages:read`, { ids: [res.body.id] });
+    await sim().readMessages(FRIEND, [res.body.id as string]);
     await waitFor('read', async () => (await find())?.status === 'read', 60_000);
   }, 180_000);
 
@@ -192,8 +180,8 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
       waitFor(
         `${id} at the phone`,
         async () => {
-          const res = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/messages`);
-          return ((await res.json()) as { items: PhoneRecord[] }).items.find((m) => m.id === id);
+          const items = (await sim().receivedMessages(FRIEND)) as unknown as PhoneRecord[];
+          return items.find((m) => m.id === id);
         },
         30_000,
       );
@@ -319,26 +307,24 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     ];
     const ids: string[] = [];
     for (const [content] of contents) {
-      const res = await simPost(fleet.sim, '/sim/v1/messages', {
-        from: FRIEND,
-        to: PHONE,
-        content,
-      });
-      expect(res.status).toBe(201);
-      ids.push(res.body.id as string);
+      ids.push((await sim().sendContent(FRIEND, PHONE, content)).id);
     }
-    const reply = await simPost(fleet.sim, '/sim/v1/messages', {
-      from: FRIEND,
-      to: PHONE,
-      content: { type: 'text', text: 'quoting', replyTo: ids[0] },
-    });
-    const reaction = await simPost(fleet.sim, '/sim/v1/messages', {
-      from: FRIEND,
-      to: PHONE,
-      content: { type: 'reaction', messageId: ids[0], emoji: '🔥' },
-    });
+    const reply = {
+      body: await sim().sendContent(FRIEND, PHONE, {
+        type: 'text',
+        text: 'quoting',
+        replyTo: ids[0],
+      }),
+    };
+    const reaction = {
+      body: await sim().sendContent(FRIEND, PHONE, {
+        type: 'reaction',
+        messageId: ids[0],
+        emoji: '🔥',
+      }),
+    };
     const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
-    const all = [...ids, reply.body.id as string, reaction.body.id as string];
+    const all = [...ids, reply.body.id, reaction.body.id];
     const listed = await waitFor(
       'every content type stored',
       async () => {
@@ -356,12 +342,12 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
         ...expected,
       });
     });
-    expect(byId.get(reply.body.id as string)).toMatchObject({
+    expect(byId.get(reply.body.id)).toMatchObject({
       type: 'text',
       text: 'quoting',
       replyTo: ids[0],
     });
-    expect(byId.get(reaction.body.id as string)).toMatchObject({
+    expect(byId.get(reaction.body.id)).toMatchObject({
       type: 'reaction',
       text: '🔥',
       replyTo: ids[0],
@@ -380,8 +366,7 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     expect(first.status).toBe(201);
     expect(retry.status).toBe(201);
     expect(retry.body).toEqual(first.body);
-    const inbox = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/messages`);
-    const items = ((await inbox.json()) as { items: { text: string }[] }).items;
+    const items = await sim().receivedMessages(FRIEND);
     expect(items.filter((m) => m.text === 'exactly once')).toHaveLength(1);
     const other = await api('POST', `/sessions/${session.id}/messages`, {
       body: { to: FRIEND, text: 'not the same' },
@@ -401,20 +386,14 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
           body: { to: FRIEND, text: 'typed' },
         });
         expect(res.status).toBe(201);
-        const presences = await fetch(`${fleet.sim.controlUrl}/sim/v1/devices/${FRIEND}/presences`);
-        const items = (
-          (await presences.json()) as {
-            items: { from: string; presence: string; timestamp: number }[];
-          }
-        ).items;
+        const items = await sim().presences(FRIEND);
         const typing = items.find((p) => p.from === PHONE && p.presence === 'composing');
         return typing ? { typing, id: res.body.id as string } : null;
       },
       30_000,
     );
-    const message = await fetch(`${fleet.sim.controlUrl}/sim/v1/messages/${typed.id}`);
     // Typing was shown before the text reached the phone, for at least the typing delay.
-    const { timestamp } = (await message.json()) as { timestamp: number };
+    const { timestamp } = await sim().message(typed.id);
     expect(timestamp - typed.typing.timestamp).toBeGreaterThanOrEqual(250);
     await api('PATCH', `/sessions/${session.id}`, { body: { presenceTyping: false } });
   }, 180_000);
@@ -467,12 +446,10 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
 
   it('channels: known once seen posting; unknown 404; creation 501 after 401/403/404', async () => {
     const channel = '120363000000000888@newsletter';
-    await simPost(fleet.sim, `/sim/v1/devices/${PHONE}/channels`, { jid: channel });
+    await sim().followChannel(PHONE, channel);
     const posts: string[] = [];
     for (const text of ['first post', 'second post']) {
-      const res = await simPost(fleet.sim, `/sim/v1/channels/${channel}/posts`, { text });
-      expect(res.status).toBe(201);
-      posts.push(res.body.id as string);
+      posts.push((await sim().postToChannel(channel, text)).id);
     }
     const path = `/sessions/${session.id}/channels/${channel}/messages`;
     const listed = await waitFor(
@@ -566,15 +543,13 @@ describe('messages and channels (API + 2 gateways + wa-sim, NATS, Postgres)', ()
     // The phone sends a stream; the holder is killed in the middle of it. Whatever the holder
     // decrypted but had not stored was never acknowledged, so the network delivers it again.
     const texts = Array.from({ length: 40 }, (_, i) => `around the crash ${i}`);
-    const post = (text: string) =>
-      simPost(fleet.sim, '/sim/v1/messages', { from: FRIEND, to: PHONE, text });
+    const post = (text: string) => sim().sendMessage(FRIEND, PHONE, text);
     // Twenty in flight at the holder when it dies, twenty after.
     const first = Promise.all(texts.slice(0, 20).map(post));
     await new Promise((r) => setTimeout(r, 15));
     await fleet.gateways.get(holder)!.stop('SIGKILL');
     const results = [...(await first), ...(await Promise.all(texts.slice(20).map(post)))];
-    for (const res of results) expect(res.status).toBe(201);
-    const sent = results.map((res) => res.body.id as string);
+    const sent = results.map((res) => res.id);
     const path = `/sessions/${session.id}/chats/${FRIEND_JID}/messages`;
     const stored = await waitFor(
       'stored by the new holder',

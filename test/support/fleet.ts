@@ -193,24 +193,6 @@ export async function deleteStreams(prefix: string, natsUrl = NATS_URL): Promise
   }
 }
 
-/**
- * @deprecated Use `fleet.sim.control` (WaSimControlClient, the one typed client). Kept only for
- * test/e2e/messages.e2e.ts until its move to Baileys (issue 8) replaces it there.
- */
-export async function simPost(
-  sim: SimProcess,
-  path: string,
-  body: unknown = {},
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${sim.controlUrl}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
-
 export interface PairedSession {
   id: string;
   phoneNumber: string;

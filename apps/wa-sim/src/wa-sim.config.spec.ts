@@ -67,12 +67,15 @@ it('never echoes a bad root key', () => {
 
 it('reads exactly the variables WA_SIM_ENV lists (what the deployment tests allow)', () => {
   const read = new Set<string>();
-  const env = new Proxy({}, {
-    get: (_target, name) => {
-      if (typeof name === 'string') read.add(name);
-      return undefined;
+  const env = new Proxy(
+    {},
+    {
+      get: (_target, name) => {
+        if (typeof name === 'string') read.add(name);
+        return undefined;
+      },
     },
-  });
+  );
   loadWaSimConfig(env);
   expect([...read].sort()).toEqual([...WA_SIM_ENV].sort());
 });

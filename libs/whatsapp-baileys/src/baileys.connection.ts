@@ -121,7 +121,16 @@ export class BaileysConnection implements WaConnection {
     await this.settings.prepare?.();
     const baileys = await loadBaileys();
     const mediaAgent = this.settings.mediaAgent?.();
-    const auth = await loadBaileysAuthState(this.options.auth, this.log);
+    const auth = await loadBaileysAuthState(this.options.auth, this.log, {
+      // The Signal state a decryption advanced is stored once the message is handed over:
+      // a crash in between leaves the stored session able to decrypt the redelivered message.
+      deferDecryptionState: () => {
+        const gate = this.gate;
+        return gate
+          ? (write) => gate.afterHandOver(() => write().catch((error) => this.writeFailed(error)))
+          : null;
+      },
+    });
     const url = this.settings.waWebSocketUrl ? new URL(this.settings.waWebSocketUrl) : null;
     // The sandbox reports which gateway holds a device; the real network ignores nothing here.
     if (url) url.searchParams.set('clientId', this.options.clientId);
@@ -265,7 +274,9 @@ export class BaileysConnection implements WaConnection {
       this.gate?.discard();
       // The 515 after pairing must find the new credentials stored before anyone reconnects;
       // inbound messages already acknowledged to the network must reach the listener first.
-      void Promise.all([this.saving, this.drained()]).finally(() => this.finish(reason));
+      void Promise.all([this.saving, this.drained(), this.gate?.written()]).finally(() =>
+        this.finish(reason),
+      );
     }
   }
 
@@ -418,16 +429,19 @@ export class BaileysConnection implements WaConnection {
   // --- internals -------------------------------------------------------------------------------
 
   private save(write: () => Promise<void>): void {
-    this.saving = this.saving.then(write).catch((error: unknown) => {
-      if (!(error instanceof LeaseLostError)) {
-        this.log.error({ err: error }, 'could not store credentials');
-      }
-      this.localReason =
-        error instanceof LeaseLostError
-          ? { code: WaDisconnectCode.leaseLost, message: 'lease lost: credentials not stored' }
-          : { code: WaDisconnectCode.closedByClient, message: 'could not store credentials' };
-      void this.sock?.end(undefined);
-    });
+    this.saving = this.saving.then(write).catch((error: unknown) => this.writeFailed(error));
+  }
+
+  /** Auth state that could not be stored ends the connection (fenced: we lost the lease). */
+  private writeFailed(error: unknown): void {
+    if (!(error instanceof LeaseLostError)) {
+      this.log.error({ err: error }, 'could not store credentials');
+    }
+    this.localReason =
+      error instanceof LeaseLostError
+        ? { code: WaDisconnectCode.leaseLost, message: 'lease lost: credentials not stored' }
+        : { code: WaDisconnectCode.closedByClient, message: 'could not store credentials' };
+    void this.sock?.end(undefined);
   }
 
   private armWatchdog(): void {

@@ -94,4 +94,38 @@ describe('InboundAckGate', () => {
     gate.settle('m1');
     expect(wire).toEqual(['x']);
   });
+
+  it('stores decryption state only once the messages before it are handed over, in order; drops it when the connection ends first', async () => {
+    const { gate } = setup();
+    const stored: string[] = [];
+    const write = (what: string) => () => {
+      stored.push(what);
+      return Promise.resolve();
+    };
+    gate.afterHandOver(write('idle'));
+    await gate.written();
+    expect(stored).toEqual(['idle']);
+
+    gate.arrived('m1');
+    gate.afterHandOver(write('session after m1'));
+    gate.arrived('m2');
+    gate.afterHandOver(write('session after m2'));
+    await gate.written();
+    expect(stored).toEqual(['idle']);
+    gate.settle('m2');
+    await gate.written();
+    // m1 still pending: nothing after it may be stored yet.
+    expect(stored).toEqual(['idle']);
+    gate.settle('m1');
+    await gate.written();
+    expect(stored).toEqual(['idle', 'session after m1', 'session after m2']);
+
+    gate.arrived('m3');
+    gate.afterHandOver(write('session after m3'));
+    gate.discard();
+    gate.settle('m3');
+    gate.afterHandOver(write('after the end'));
+    await gate.written();
+    expect(stored).toEqual(['idle', 'session after m1', 'session after m2']);
+  });
 });

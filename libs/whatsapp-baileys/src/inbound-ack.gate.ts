@@ -29,6 +29,9 @@ export class InboundAckGate {
   private readonly settledAbove = new Set<number>();
   private readonly pending = new Map<string, { seq: number; timer: NodeJS.Timeout }>();
   private readonly held: HeldFrame[] = [];
+  /** Auth-state writes waiting, like frames, for the messages that arrived before them. */
+  private readonly writes: { run: () => Promise<void>; watermark: number }[] = [];
+  private writing: Promise<void> = Promise.resolve();
   private dead = false;
 
   constructor(
@@ -71,6 +74,28 @@ export class InboundAckGate {
     if (cb) process.nextTick(cb);
   }
 
+  /**
+   * Runs `write` (the Signal state a decryption advanced) once every message that arrived before
+   * it is handed over, in order with the other writes; at once when none is pending. Stored
+   * earlier, a crash between the write and the hand-over would lose the message: the network
+   * delivers it again, but its message key is gone from the stored session ("Key used already").
+   * `write` handles its own errors. Dropped when the connection ends first, with the frames:
+   * what it describes comes again.
+   */
+  afterHandOver(write: () => Promise<void>): void {
+    if (this.dead) return;
+    if (this.writes.length === 0 && this.settledUpTo >= this.arrivals) {
+      this.run(write);
+      return;
+    }
+    this.writes.push({ run: write, watermark: this.arrivals });
+  }
+
+  /** Resolves once every write started so far has finished. */
+  written(): Promise<void> {
+    return this.writing;
+  }
+
   /** Frames waiting for a hand-over. */
   get heldFrames(): number {
     return this.held.length;
@@ -80,11 +105,18 @@ export class InboundAckGate {
   discard(): void {
     this.dead = true;
     this.held.length = 0;
+    this.writes.length = 0;
     for (const { timer } of this.pending.values()) clearTimeout(timer);
     this.pending.clear();
   }
 
+  private run(write: () => Promise<void>): void {
+    this.writing = this.writing.then(write, write);
+  }
+
   private flush(): void {
+    while (this.writes.length > 0 && this.writes[0]!.watermark <= this.settledUpTo)
+      this.run(this.writes.shift()!.run);
     while (this.held.length > 0 && this.held[0]!.watermark <= this.settledUpTo) {
       const frame = this.held.shift()!;
       this.send(frame.data, (err) => {

@@ -17,10 +17,25 @@ export interface BaileysAuthState {
 }
 
 export interface BaileysAuthStateOptions {
+  /**
+   * Where writes of decryption state go (see DECRYPTION_STATE): a function that stores them
+   * later, once the messages decrypted before them are handed over; null (or unset) → at once.
+   */
+  deferDecryptionState?: () => ((write: () => Promise<void>) => void) | null;
   /** Signal keys kept in memory per session; the store is the truth. */
   keyCacheMax?: number;
   keyCacheTtlMs?: number;
 }
+
+/**
+ * What decrypting an inbound message changes: the sender's session (its chain advanced, the
+ * message key used up), sender keys, and a one-time prekey a `pkmsg` consumed.
+ */
+const isDecryptionState = (entry: { type: string; value: string | null }): boolean =>
+  entry.type === 'session' ||
+  entry.type === 'sender-key' ||
+  entry.type === 'sender-key-memory' ||
+  (entry.type === 'pre-key' && entry.value === null);
 
 /**
  * Baileys' `AuthenticationState` over our port's `WaAuthStore` (Postgres, encrypted, fenced):
@@ -28,7 +43,8 @@ export interface BaileysAuthStateOptions {
  * (Baileys calls methods of it), a whole `set()` batch applied in one store write (one
  * transaction-like statement; `null` deletes), and a bounded cache in front of the keys.
  * A write refused by the fence throws `LeaseLostError` out of Baileys' call; the runner closes
- * the socket on it.
+ * the socket on it. Decryption state may be stored later (`deferDecryptionState`); until then
+ * reads see it from memory.
  */
 export async function loadBaileysAuthState(
   store: WaAuthStore,
@@ -41,9 +57,19 @@ export async function loadBaileysAuthState(
   const decode = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
   const stored = await store.readCreds();
   const creds: AuthenticationCreds = stored ? decode<AuthenticationCreds>(stored) : initAuthCreds();
+  /** Deferred writes not stored yet, by `type id`: what a read must see meanwhile. */
+  const unwritten = new Map<string, string | null>();
+  const slot = (type: string, id: string): string => `${type} ${id}`;
   const keys: SignalKeyStore = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
-      const found = await store.readKeys(type, ids);
+      const found = await store.readKeys(
+        type,
+        ids.filter((id) => !unwritten.has(slot(type, id))),
+      );
+      for (const id of ids) {
+        const value = unwritten.get(slot(type, id));
+        if (typeof value === 'string') found.set(id, value);
+      }
       const values: { [id: string]: SignalDataTypeMap[T] } = {};
       for (const [id, text] of found) {
         let value: unknown = decode(text);
@@ -64,7 +90,22 @@ export async function loadBaileysAuthState(
           });
         }
       }
-      await store.writeKeys(entries);
+      const defer = options.deferDecryptionState?.();
+      if (!defer) {
+        await store.writeKeys(entries);
+        return;
+      }
+      const later = entries.filter(isDecryptionState);
+      const now = entries.filter((e) => !isDecryptionState(e));
+      if (later.length > 0) {
+        for (const e of later) unwritten.set(slot(e.type, e.id), e.value);
+        defer(async () => {
+          await store.writeKeys(later);
+          for (const e of later)
+            if (unwritten.get(slot(e.type, e.id)) === e.value) unwritten.delete(slot(e.type, e.id));
+        });
+      }
+      if (now.length > 0) await store.writeKeys(now);
     },
   };
   const cache = new BoundedCacheStore({
