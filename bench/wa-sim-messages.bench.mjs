@@ -28,6 +28,7 @@ import { pino } from 'pino';
 import { cpuSeconds, killAllChildren, startSimProcess } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
 import { pMap, round } from './lib/stats.mjs';
+import { outcome } from './lib/baileys-outcome.mjs';
 
 const DEVICES = Math.max(1, envInt('BENCH_MSG_DEVICES', 20));
 const PHONES = Math.max(1, envInt('BENCH_MSG_PHONES', 25));
@@ -49,17 +50,6 @@ function socket(url, auth) {
   });
   sock.ev.on('creds.update', (u) => Object.assign(auth.creds, u));
   return sock;
-}
-
-/** Resolves with 'open' or the close code, whichever comes first. */
-function outcome(sock, onQr) {
-  return new Promise((resolve) => {
-    sock.ev.on('connection.update', (u) => {
-      if (u.qr && onQr) onQr(u.qr);
-      if (u.connection === 'open') resolve('open');
-      if (u.connection === 'close') resolve(u.lastDisconnect?.error?.output?.statusCode ?? -1);
-    });
-  });
 }
 
 /** Counts texts arriving at the companions and statuses of what they sent, until `expected`. */

@@ -17,6 +17,7 @@ import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
 import { memoryAuth as sharedMemoryAuth } from './memory-auth.mjs';
 import { pMap } from './stats.mjs';
+import { outcome } from './baileys-outcome.mjs';
 
 const { webUrl, controlUrl, rootKey, phones, linkConcurrency, loginConcurrency, name } = JSON.parse(
   process.env.BENCH_SIM_CLIENT_CONFIG,
@@ -57,17 +58,6 @@ function socket(auth, clientId) {
     fireInitQueries: true,
     syncFullHistory: false,
     shouldSyncHistoryMessage: () => false,
-  });
-}
-
-/** Resolves with 'open' or the close code, whichever comes first. */
-function outcome(sock, onQr) {
-  return new Promise((resolve) => {
-    sock.ev.on('connection.update', (u) => {
-      if (u.qr && onQr) onQr(u.qr);
-      if (u.connection === 'open') resolve('open');
-      if (u.connection === 'close') resolve(u.lastDisconnect?.error?.output?.statusCode ?? -1);
-    });
   });
 }
 
