@@ -50,11 +50,14 @@ describe('events in the embedded product (npm run start:sandbox), across a resta
       network: 'sandbox',
       sandbox: product.simControlUrl,
     });
-    // One process, two ports: the API's and the simulator's (control API and WhatsApp Web).
+    // One process, three ports: the API's, the simulator's (control API and WhatsApp Web) and
+    // the simulator's media host (HTTPS).
     const pid = product.api.process.child.pid!;
+    const media = await product.sim.mediaHost();
     const ports = [
       Number(new URL(product.api.baseUrl).port),
       Number(new URL(product.simControlUrl).port),
+      Number(new URL(`https://${media.hostname}`).port),
     ];
     expect(await listeningPorts(pid)).toEqual(ports.sort((a, b) => a - b));
     expect(await childPids(pid)).toEqual([]);

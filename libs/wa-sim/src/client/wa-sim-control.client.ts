@@ -71,6 +71,11 @@ export class WaSimControlClient {
     return this.request('GET', '/sim/v1/root-key');
   }
 
+  /** The media host (`host:port`, HTTPS) and the certificate a sandbox client trusts for it. */
+  mediaHost(): Promise<{ hostname: string; certificate: string }> {
+    return this.request('GET', '/sim/v1/media-host');
+  }
+
   connections(): Promise<WaSimConnections> {
     return this.request('GET', '/sim/v1/connections');
   }
