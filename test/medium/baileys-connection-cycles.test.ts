@@ -2,10 +2,11 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WaSimControlClient } from '@wagw/wa-sim';
-import type { WaAuthStore, WaConnection, WaConnectionListener, WaIdentity } from '@wagw/whatsapp';
+import type { WaConnection, WaConnectionListener, WaIdentity } from '@wagw/whatsapp';
 import { BaileysConnectionFactory, sandboxEndpoints, sandboxTrust } from '@wagw/whatsapp-baileys';
 import { pino } from 'pino';
 import { type SimProcess, startSimProcess } from '../support/fleet.js';
+import { MemoryAuthStore } from '../support/memory-auth.store.js';
 
 /**
  * The gateway's Baileys adapter (the real Baileys 7.0.0-rc14) against wa-sim in a process of its
@@ -13,37 +14,6 @@ import { type SimProcess, startSimProcess } from '../support/fleet.js';
  * handles (sockets, timers) where they were after warm-up. A socket, timer or listener kept per
  * cycle would grow both.
  */
-
-/** The port's auth store in memory: what the Postgres store does, minus fencing/encryption. */
-class MemoryAuthStore implements WaAuthStore {
-  private creds: string | null = null;
-  private readonly keys = new Map<string, string>();
-  readCreds = () => Promise.resolve(this.creds);
-  writeCreds = (creds: string) => {
-    this.creds = creds;
-    return Promise.resolve();
-  };
-  readKeys = (type: string, ids: readonly string[]) =>
-    Promise.resolve(
-      new Map(
-        ids.flatMap((id) => {
-          const v = this.keys.get(`${type}:${id}`);
-          return v === undefined ? [] : [[id, v] as const];
-        }),
-      ),
-    );
-  writeKeys = (entries: readonly { type: string; id: string; value: string | null }[]) => {
-    for (const e of entries)
-      if (e.value === null) this.keys.delete(`${e.type}:${e.id}`);
-      else this.keys.set(`${e.type}:${e.id}`, e.value);
-    return Promise.resolve();
-  };
-  clear = () => {
-    this.creds = null;
-    this.keys.clear();
-    return Promise.resolve();
-  };
-}
 
 interface Outcome {
   opened?: WaIdentity;

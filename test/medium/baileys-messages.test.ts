@@ -8,7 +8,6 @@ import {
   type WebMessageRecord,
 } from '@wagw/wa-sim';
 import type {
-  WaAuthStore,
   WaChannelMessage,
   WaConnection,
   WaConnectionListener,
@@ -18,39 +17,7 @@ import type {
 import { BaileysConnectionFactory } from '@wagw/whatsapp-baileys';
 import { pino } from 'pino';
 import { trustSim } from '../support/baileys-sim.client.js';
-
-/** An auth store in memory, as the gateway's Postgres one behaves (minus encryption, fencing). */
-class MemoryAuthStore implements WaAuthStore {
-  creds: string | null = null;
-  readonly keys = new Map<string, string>();
-  readCreds(): Promise<string | null> {
-    return Promise.resolve(this.creds);
-  }
-  writeCreds(creds: string): Promise<void> {
-    this.creds = creds;
-    return Promise.resolve();
-  }
-  readKeys(type: string, ids: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    for (const id of ids) {
-      const v = this.keys.get(`${type}/${id}`);
-      if (v !== undefined) out.set(id, v);
-    }
-    return Promise.resolve(out);
-  }
-  writeKeys(entries: readonly { type: string; id: string; value: string | null }[]): Promise<void> {
-    for (const e of entries) {
-      if (e.value === null) this.keys.delete(`${e.type}/${e.id}`);
-      else this.keys.set(`${e.type}/${e.id}`, e.value);
-    }
-    return Promise.resolve();
-  }
-  clear(): Promise<void> {
-    this.creds = null;
-    this.keys.clear();
-    return Promise.resolve();
-  }
-}
+import { MemoryAuthStore } from '../support/memory-auth.store.js';
 
 /** Records what the adapter hands over; `slowMs` makes each hand-over take that long. */
 class Recorder implements WaConnectionListener {

@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { MESSAGE_TYPES } from '@wagw/contracts';
 import type { ChatSummary, StoredMessage } from '../messages.repository.js';
 
 export class SentMessageResponse {
@@ -22,19 +23,7 @@ export class MessageResponse {
   from!: string | null;
   @ApiProperty() fromMe!: boolean;
   @ApiProperty({ type: 'integer' }) timestamp!: number;
-  @ApiProperty({
-    enum: [
-      'text',
-      'image',
-      'video',
-      'audio',
-      'document',
-      'location',
-      'contact',
-      'reaction',
-      'unknown',
-    ],
-  })
+  @ApiProperty({ enum: [...MESSAGE_TYPES] })
   type!: string;
   @ApiProperty({ type: String, nullable: true, description: 'The text, or the caption' })
   text!: string | null;
