@@ -18,7 +18,7 @@ export interface BaileysAuthState {
 
 export interface BaileysAuthStateOptions {
   /**
-   * Where writes of decryption state go (see DECRYPTION_STATE): a function that stores them
+   * Where writes of decryption state go (see isDecryptionState): a function that stores them
    * later, once the messages decrypted before them are handed over; null (or unset) → at once.
    */
   deferDecryptionState?: () => ((write: () => Promise<void>) => void) | null;
