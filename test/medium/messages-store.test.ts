@@ -179,6 +179,47 @@ describe('MessagesRepository', () => {
     );
   });
 
+  it("reads a chat's first page through its own index, not past newer messages of other chats", async () => {
+    // A chat holding most of the table whose newest message is older than other chats' ones:
+    // Postgres once chose the timestamp (retention) index for it and filtered its way through
+    // every newer row of every other chat before the first match (the page then cost O(table)).
+    const org = newOrganizationId();
+    const session = await newSession(ds, org);
+    const busy = '6590000001@s.whatsapp.net';
+    await ds.query(
+      `INSERT INTO messages (organization_id, session_id, chat_jid, id, from_me, sender_jid,
+         timestamp, type, text, status)
+       SELECT $1, $2, $3, 'OLD' || g, false, $3, 1600000000000 + g * 1000, 'text', 'm', 'received'
+       FROM generate_series(1, 30000) g`,
+      [org, session, busy],
+    );
+    const other = await newSession(ds, org);
+    await ds.query(
+      `INSERT INTO messages (organization_id, session_id, chat_jid, id, from_me, sender_jid,
+         timestamp, type, text, status)
+       SELECT $1, $2, (g % 50) || '@s.whatsapp.net', 'NEW' || g, false, null,
+              1800000000000 + g, 'text', 'm', 'received'
+       FROM generate_series(1, 3000) g`,
+      [org, other],
+    );
+    await ds.query('ANALYZE messages');
+    const issued: { sql: string; params: unknown[] }[] = [];
+    const spy = new MessagesRepository({
+      query: (sql: string, params: unknown[]) => {
+        issued.push({ sql, params });
+        return ds.query(sql, params);
+      },
+    } as unknown as DataSource);
+    const page = await spy.page(org, session, busy, 50, null);
+    expect(page.items[0]!.id).toBe('OLD30000');
+    const [{ 'QUERY PLAN': plan }] = await ds.query<{ 'QUERY PLAN': unknown }[]>(
+      `EXPLAIN (FORMAT JSON) ${issued[0]!.sql}`,
+      issued[0]!.params,
+    );
+    const indexes = [...JSON.stringify(plan).matchAll(/"Index Name":"([^"]+)"/g)].map((m) => m[1]);
+    expect(indexes).toEqual(['messages_page_idx']);
+  });
+
   it('purges only what is older than the retention, in batches', async () => {
     const org = newOrganizationId();
     const session = await newSession(ds, org);

@@ -18,6 +18,7 @@ import { GatewayFleet1763790000000 } from './migrations/1763790000000-gateway-fl
 import { SessionClaimedBy1763800000000 } from './migrations/1763800000000-session-claimed-by.js';
 import { Webhooks1763810000000 } from './migrations/1763810000000-webhooks.js';
 import { Messages1763820000000 } from './migrations/1763820000000-messages.js';
+import { MessageRetentionByHour1763830000000 } from './migrations/1763830000000-message-retention-by-hour.js';
 
 export const ENTITIES = [
   SessionEntity,
@@ -40,6 +41,7 @@ export const MIGRATIONS = [
   SessionClaimedBy1763800000000,
   Webhooks1763810000000,
   Messages1763820000000,
+  MessageRetentionByHour1763830000000,
 ];
 
 export interface DataSourceOptions {

@@ -46,6 +46,9 @@ export type ChatKind = 'chat' | 'channel';
 export const chatKindOf = (jid: string): ChatKind =>
   jid.endsWith('@newsletter') ? 'channel' : 'chat';
 
+/** The retention index's unit (`messages_retention_hour_idx` is on `timestamp / 3600000`). */
+const HOUR_MS = 3_600_000;
+
 const STATUS_RANK = `CASE s WHEN 'read' THEN 3 WHEN 'delivered' THEN 2 WHEN 'sent' THEN 1 ELSE 0 END`;
 const rank = (column: string): string => STATUS_RANK.replace(' s ', ` ${column} `);
 
@@ -279,18 +282,20 @@ export class MessagesRepository {
   }
 
   /**
-   * Deletes up to `batch` messages older than `before` (ms). Small batches that skip rows
-   * locked by a concurrent writer: the table is never locked, and each batch is short.
+   * Deletes up to `batch` messages sent in a whole hour before the one `before` (ms) falls in:
+   * expired messages go within the hour after they expire, found by the hour index
+   * (`messages_retention_hour_idx`). Small batches that skip rows locked by a concurrent
+   * writer: the table is never locked, and each batch is short.
    */
   async purgeOlderThan(before: number, batch: number): Promise<number> {
     // TypeORM answers a DELETE with [rows, affected].
     const [, affected]: [unknown, number] = await this.dataSource.query(
       `WITH doomed AS MATERIALIZED (
-         SELECT row_id FROM messages WHERE timestamp < $1
-         ORDER BY timestamp LIMIT $2 FOR UPDATE SKIP LOCKED)
+         SELECT row_id FROM messages WHERE (timestamp / ${HOUR_MS}) < $1
+         ORDER BY (timestamp / ${HOUR_MS}) LIMIT $2 FOR UPDATE SKIP LOCKED)
        DELETE FROM messages m USING doomed d WHERE m.row_id = d.row_id
        RETURNING 1`,
-      [before, batch],
+      [Math.floor(before / HOUR_MS), batch],
     );
     return affected;
   }

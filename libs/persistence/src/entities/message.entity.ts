@@ -9,7 +9,9 @@ const bigintAsNumber = {
 @Entity({ name: 'messages' })
 @Index('messages_key', ['sessionId', 'chatJid', 'id', 'fromMe'], { unique: true })
 @Index('messages_page_idx', ['sessionId', 'chatJid', 'timestamp', 'rowId'])
-@Index('messages_retention_idx', ['timestamp'])
+// The retention purge's index is on the hour, `(timestamp / 3600000)`: an expression, made by
+// its migration (an index on `timestamp` would also serve pages, badly: see that migration).
+@Index('messages_retention_hour_idx', { synchronize: false })
 export class MessageEntity {
   @PrimaryGeneratedColumn('increment', { name: 'row_id', type: 'bigint' })
   rowId: string;
