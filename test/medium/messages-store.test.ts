@@ -212,10 +212,11 @@ describe('MessagesRepository', () => {
     } as unknown as DataSource);
     const page = await spy.page(org, session, busy, 50, null);
     expect(page.items[0]!.id).toBe('OLD30000');
-    const [{ 'QUERY PLAN': plan }] = await ds.query<{ 'QUERY PLAN': unknown }[]>(
+    const [explained] = await ds.query<{ 'QUERY PLAN': unknown }[]>(
       `EXPLAIN (FORMAT JSON) ${issued[0]!.sql}`,
       issued[0]!.params,
     );
+    const plan = explained!['QUERY PLAN'];
     const indexes = [...JSON.stringify(plan).matchAll(/"Index Name":"([^"]+)"/g)].map((m) => m[1]);
     expect(indexes).toEqual(['messages_page_idx']);
   });

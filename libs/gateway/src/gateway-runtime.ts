@@ -16,6 +16,7 @@ import { LeaseRepository } from './leases/lease.repository.js';
 import { GatewayMetrics } from './ops/gateway-metrics.js';
 import { MeteredConnectionFactory } from './ops/metered-connection.factory.js';
 import { meteredEventPublisher } from './ops/metered-event.publisher.js';
+import { ConnectSlotsFactory } from './worker/connect-slots.factory.js';
 import { GatewayWorker } from './worker/gateway-worker.js';
 import { StoredMessageReader } from './worker/stored-message.reader.js';
 
@@ -91,10 +92,12 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   const metrics = new GatewayMetrics(deps.defaultMetrics ?? true);
   const cipher = new AuthStateCipher(deps.authStateKeys);
   metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
-  const connections = new MeteredConnectionFactory(
+  const slots = new ConnectSlotsFactory(
     deps.connections ?? createConnectionFactory(deps.config, deps.logger, deps.dataSource),
-    metrics,
+    deps.config.WA_CONNECT_CONCURRENCY,
   );
+  metrics.connectSlots = slots;
+  const connections = new MeteredConnectionFactory(slots, metrics);
   const worker = new GatewayWorker(
     {
       gatewayId: deps.config.GATEWAY_ID,

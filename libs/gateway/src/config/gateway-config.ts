@@ -108,6 +108,16 @@ export class GatewayConfig extends NatsSettings {
   @Max(600_000)
   WA_KEEPALIVE_MS = 30_000;
 
+  /**
+   * Most connections of this gateway logging in at once (handshake to open, or to the QR);
+   * the rest queue. Bounds the CPU and database work of a takeover or a wave of pairings.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  WA_CONNECT_CONCURRENCY = 32;
+
   /** The sandbox's base URL (only its origin counts); `npm start` embeds one when unset. */
   @Matches(/^(https?|wss?):\/\/[^/\s]+/, { message: 'WA_SIM_URL must be an http(s) or ws(s) URL' })
   WA_SIM_URL = 'http://127.0.0.1:8090';

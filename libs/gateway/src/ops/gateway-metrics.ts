@@ -70,6 +70,21 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  /** Where the connect-slot gauges read from (the gateway's ConnectSlotsFactory). */
+  connectSlots: { readonly waiting: number; readonly connecting: number } | null = null;
+  readonly connectsWaiting: Gauge = new Gauge({
+    name: 'gateway_wa_connects_waiting',
+    help: 'WhatsApp connects waiting for a slot (WA_CONNECT_CONCURRENCY)',
+    registers: [this.registry],
+    collect: (): void => this.connectsWaiting.set(this.connectSlots?.waiting ?? 0),
+  });
+  readonly connectsInProgress: Gauge = new Gauge({
+    name: 'gateway_wa_connects_in_progress',
+    help: 'WhatsApp connects holding a slot: handshake and login under way',
+    registers: [this.registry],
+    collect: (): void => this.connectsInProgress.set(this.connectSlots?.connecting ?? 0),
+  });
+
   constructor(defaultMetrics = true) {
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
