@@ -466,7 +466,8 @@ async function pairWave(from, to) {
           `SELECT count(*) AS n FROM sessions WHERE id = ANY($1::bpchar[]) AND status = 'working' AND phone_number IS NOT NULL`,
           [ids],
         )) === n,
-      120_000,
+      // A pairing costs the gateway ≈ 0.5 s of CPU (812 pre-keys): a second per session at least.
+      Math.max(120_000, n * 1_000),
       100,
     );
   } catch (e) {
@@ -569,7 +570,9 @@ async function failover(holder, ids) {
     )
     .then((r) => Number(r.rows[0].exp) - wall0)
     .catch(() => NaN);
-  const { at, pending } = await pollWorking(ids, standby.id, t0, TTL + 60_000);
+  // A takeover is CPU-bound (a login costs tens of ms): allow 200 ms per session beyond a minute.
+  const takeoverTimeoutMs = TTL + 60_000 + ids.length * 200;
+  const { at, pending } = await pollWorking(ids, standby.id, t0, takeoverTimeoutMs);
   const cpu1 = cpuSnapshot([standby]);
   const gatewayCpu1 = cpuSeconds(standby.pid);
   const sampled = await stopSampler();
@@ -580,7 +583,7 @@ async function failover(holder, ids) {
   unlisten();
   if (pending.size > 0)
     throw new Error(
-      `failover of ${ids.length}: ${pending.size} sessions not working on ${standby.id} after ${TTL + 60_000} ms`,
+      `failover of ${ids.length}: ${pending.size} sessions not working on ${standby.id} after ${takeoverTimeoutMs} ms`,
     );
   await holder.proc.exited;
   // Steady hold: renewals of `ids.length` leases, RSS after a settle.

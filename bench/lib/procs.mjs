@@ -2,7 +2,7 @@
 // read their RSS / CPU from /proc, and kill every one of them when the benchmark ends — also
 // when it fails or is interrupted (SIGINT / SIGTERM / uncaught error).
 import { spawn, execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 
@@ -24,9 +24,16 @@ export const freePort = () =>
 
 /** Runs `node <script> [args]` from the repository root; keeps the last 64 KB of stdout+stderr. */
 export function runNode(name, script, env, args = []) {
-  const child = spawn(process.execPath, [resolve(REPO_ROOT, script), ...args], {
+  // BENCH_NODE_ARGS: node flags for every child, e.g. `--prof` (a V8 log per process, kept even
+  // after a SIGKILL; read it with `node --prof-process`).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, resolve(REPO_ROOT, script), ...args], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
@@ -36,6 +43,14 @@ export function runNode(name, script, env, args = []) {
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
+  // BENCH_LOG_DIR: each child's whole output in <dir>/<name>.log, for a run to diagnose.
+  if (process.env.BENCH_LOG_DIR) {
+    mkdirSync(process.env.BENCH_LOG_DIR, { recursive: true });
+    const file = createWriteStream(resolve(process.env.BENCH_LOG_DIR, `${name}.log`));
+    child.stdout.pipe(file, { end: false });
+    child.stderr.pipe(file, { end: false });
+    child.once('exit', () => file.end());
+  }
   const exited = new Promise((r) => child.once('exit', (code, signal) => r(code ?? signal)));
   const proc = {
     name,

@@ -94,7 +94,7 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
   const slots = new ConnectSlotsFactory(
     deps.connections ?? createConnectionFactory(deps.config, deps.logger, deps.dataSource),
-    deps.config.WA_CONNECT_CONCURRENCY,
+    { logins: deps.config.WA_CONNECT_CONCURRENCY, pairings: deps.config.WA_PAIRING_CONCURRENCY },
   );
   metrics.connectSlots = slots;
   const connections = new MeteredConnectionFactory(slots, metrics);

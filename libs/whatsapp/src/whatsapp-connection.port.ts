@@ -176,6 +176,11 @@ export interface WaConnectionOptions {
   clientId: string;
   auth: WaAuthStore;
   listener: WaConnectionListener;
+  /**
+   * The device was linked before this connection: it logs in. Otherwise it pairs, or makes the
+   * first login after a scan, which costs far more (Baileys generates and uploads 812 pre-keys).
+   */
+  linked?: boolean;
 }
 
 export interface WaConnectionFactory {

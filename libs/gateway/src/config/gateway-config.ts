@@ -118,6 +118,16 @@ export class GatewayConfig extends NatsSettings {
   @Max(10_000)
   WA_CONNECT_CONCURRENCY = 32;
 
+  /**
+   * Most sessions of this gateway pairing at once: showing a QR, or the first login after a
+   * scan (812 pre-keys generated and stored: ≈ 0.3 s of CPU each). The rest queue.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1_000)
+  WA_PAIRING_CONCURRENCY = 4;
+
   /** The sandbox's base URL (only its origin counts); `npm start` embeds one when unset. */
   @Matches(/^(https?|wss?):\/\/[^/\s]+/, { message: 'WA_SIM_URL must be an http(s) or ws(s) URL' })
   WA_SIM_URL = 'http://127.0.0.1:8090';

@@ -62,17 +62,23 @@ const recorder = () => {
 const settle = () => new Promise((r) => setImmediate(r));
 
 describe('ConnectSlotsFactory', () => {
-  const connectAll = (slots: ConnectSlotsFactory, ids: string[]) =>
+  const connectAll = (slots: ConnectSlotsFactory, ids: string[], linked = true) =>
     ids.map((id) => {
       const { seen, listener } = recorder();
-      const connection = slots.create({ sessionId: id, clientId: 'gw', auth: null!, listener });
+      const connection = slots.create({
+        sessionId: id,
+        clientId: 'gw',
+        auth: null!,
+        listener,
+        linked,
+      });
       void connection.connect();
       return { id, seen, connection };
     });
 
   it('lets only `concurrency` connections log in at once; an open, a QR or a close frees a slot', async () => {
     const inner = new ScriptedFactory();
-    const slots = new ConnectSlotsFactory(inner, 2);
+    const slots = new ConnectSlotsFactory(inner, { logins: 2, pairings: 1 });
     const [a, b, c, d] = connectAll(slots, ['a', 'b', 'c', 'd']);
     await settle();
     expect(inner.connected.map((x) => x.sessionId)).toEqual(['a', 'b']);
@@ -99,7 +105,7 @@ describe('ConnectSlotsFactory', () => {
 
   it('never connects a connection closed while it waited, and a failed connect frees its slot', async () => {
     const inner = new ScriptedFactory();
-    const slots = new ConnectSlotsFactory(inner, 1);
+    const slots = new ConnectSlotsFactory(inner, { logins: 1, pairings: 1 });
     const [, waiting] = connectAll(slots, ['first', 'second']);
     await settle();
     await waiting!.connection.close();
@@ -111,7 +117,13 @@ describe('ConnectSlotsFactory', () => {
 
     inner.failConnect = true;
     const { listener } = recorder();
-    const failing = slots.create({ sessionId: 'x', clientId: 'gw', auth: null!, listener });
+    const failing = slots.create({
+      sessionId: 'x',
+      clientId: 'gw',
+      auth: null!,
+      listener,
+      linked: true,
+    });
     await expect(failing.connect()).rejects.toThrow('no network');
     await settle();
     expect(slots.connecting).toBe(0);
@@ -119,11 +131,24 @@ describe('ConnectSlotsFactory', () => {
 
   it('frees the slot of a connection closed while it logs in', async () => {
     const inner = new ScriptedFactory();
-    const slots = new ConnectSlotsFactory(inner, 1);
+    const slots = new ConnectSlotsFactory(inner, { logins: 1, pairings: 1 });
     const [first] = connectAll(slots, ['first', 'second']);
     await settle();
     await first!.connection.close();
     await settle();
     expect(inner.connected.map((x) => x.sessionId)).toEqual(['first', 'second']);
+  });
+
+  it("gives pairings (and a scan's first login) slots of their own, apart from logins", async () => {
+    const inner = new ScriptedFactory();
+    const slots = new ConnectSlotsFactory(inner, { logins: 2, pairings: 1 });
+    connectAll(slots, ['p1', 'p2'], false);
+    connectAll(slots, ['l1', 'l2', 'l3'], true);
+    await settle();
+    expect(inner.connected.map((x) => x.sessionId)).toEqual(['p1', 'l1', 'l2']);
+    inner.find('p1').listener.onQr({ qr: 'ref', expiresAt: 0 });
+    await settle();
+    expect(inner.connected.map((x) => x.sessionId)).toEqual(['p1', 'l1', 'l2', 'p2']);
+    expect(slots.waiting).toBe(1);
   });
 });

@@ -6,25 +6,34 @@ import type {
 } from '@wagw/whatsapp';
 import pLimit, { type LimitFunction } from 'p-limit';
 
+/** Slots for logins of linked devices, and for pairings (a scan's first login included). */
+export interface ConnectSlotLimits {
+  logins: number;
+  pairings: number;
+}
+
 /**
- * Bounds how many connections of this gateway are logging in at once (`WA_CONNECT_CONCURRENCY`).
- * A login is CPU and database work (the Noise handshake, the auth state, after a pairing 812
- * pre-keys generated and stored in one batch): a takeover of hundreds of sessions, or a wave of
- * pairings, started all at once shares the event loop and the connection pool between all of
- * them, so none finishes soon and auth writes wait past the pool's acquire timeout. With slots,
- * connects queue and each one runs at full speed.
+ * Bounds how many connections of this gateway log in at once (`WA_CONNECT_CONCURRENCY`), and
+ * how many of them pair (`WA_PAIRING_CONCURRENCY`). A login is CPU and database work (the Noise
+ * handshake, the auth state); the first login after a scan is far more: Baileys generates 812
+ * pre-keys in one synchronous run (≈ 0.3 s of CPU) and stores them in one batch. Started all at
+ * once, a takeover of hundreds of sessions or a wave of pairings queues seconds of CPU ahead of
+ * every timer, and the lease renewal misses its deadline (the gateway then self-fences and drops
+ * everything it holds). With slots, connects queue instead and each runs at full speed.
  *
  * A slot is taken by `connect()` and freed by the connection's first QR (pairing waits for a
  * person, not for us), its open or its close; a connection closed while it waits never connects.
  */
 export class ConnectSlotsFactory implements WaConnectionFactory {
-  private readonly limit: LimitFunction;
+  private readonly logins: LimitFunction;
+  private readonly pairings: LimitFunction;
 
   constructor(
     private readonly inner: WaConnectionFactory,
-    concurrency: number,
+    limits: ConnectSlotLimits,
   ) {
-    this.limit = pLimit(concurrency);
+    this.logins = pLimit(limits.logins);
+    this.pairings = pLimit(limits.pairings);
   }
 
   get driver(): string {
@@ -33,12 +42,12 @@ export class ConnectSlotsFactory implements WaConnectionFactory {
 
   /** Connects waiting for a slot. */
   get waiting(): number {
-    return this.limit.pendingCount;
+    return this.logins.pendingCount + this.pairings.pendingCount;
   }
 
-  /** Connects holding a slot: handshake and login under way. */
+  /** Connects holding a slot: handshake and login (or pairing) under way. */
   get connecting(): number {
-    return this.limit.activeCount;
+    return this.logins.activeCount + this.pairings.activeCount;
   }
 
   create(options: WaConnectionOptions): WaConnection {
@@ -72,7 +81,8 @@ export class ConnectSlotsFactory implements WaConnectionFactory {
     const close = connection.close.bind(connection);
     connection.connect = () =>
       new Promise<void>((resolve, reject) => {
-        void this.limit(
+        const limit = options.linked === true ? this.logins : this.pairings;
+        void limit(
           () =>
             new Promise<void>((release) => {
               if (closed) {

@@ -320,6 +320,7 @@ export class SessionRunner implements WaConnectionListener {
       clientId: this.ctx.gatewayId,
       auth: this.ctx.auth,
       listener: this,
+      linked: this.paired,
     });
     this.connection = connection;
     connection.connect().catch((error: unknown) => {
