@@ -12,6 +12,10 @@
 //
 // Options (env): BENCH_SESSIONS=20 BENCH_SENDS=2000 BENCH_CONCURRENCY=32 BENCH_INGEST=50000
 //   BENCH_STORED=200000 BENCH_PAGES=300 TEST_DATABASE_URL TEST_NATS_URL
+//   BENCH_RECIPIENTS=1000: send i goes from session i % SESSIONS to recipient i % RECIPIENTS.
+//   With few recipients (≤ 2,000 session/recipient pairs) every pair is sent to once before the
+//   timed run, so it measures sends on established Signal sessions; otherwise most timed sends
+//   are first contacts (usync, pre-key bundle, pkmsg).
 // Every process it starts is killed at the end; its database is dropped and its JetStream
 // streams deleted.
 import { execFileSync } from 'node:child_process';
@@ -38,6 +42,12 @@ const CONCURRENCY = Math.max(1, envInt('BENCH_CONCURRENCY', 32));
 const INGEST = envInt('BENCH_INGEST', 50_000);
 const STORED = envInt('BENCH_STORED', 200_000);
 const PAGES = Math.max(1, envInt('BENCH_PAGES', 300));
+const RECIPIENTS = Math.max(1, envInt('BENCH_RECIPIENTS', 1000));
+const gcd = (a, b) => (b === 0 ? a : gcd(b, a % b));
+/** Sends after which every (session, recipient) pair has recurred. */
+const PAIRS = (SESSIONS * RECIPIENTS) / gcd(SESSIONS, RECIPIENTS);
+const ESTABLISHED = PAIRS <= 2000;
+const recipientOf = (i) => `65912${String(i % RECIPIENTS).padStart(5, '0')}`;
 const ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 for (const url of [ADMIN_URL, NATS_URL]) {
@@ -134,10 +144,21 @@ async function pair(i) {
 }
 
 async function benchSends(sessions) {
-  // Warm-up: one send per session.
-  await pMap(sessions, 8, (id) =>
-    api('POST', `/api/v1/sessions/${id}/messages`, { to: '6591230000', text: 'warm-up' }),
-  );
+  // Warm-up: one send per session, or per (session, recipient) pair of the timed run.
+  if (ESTABLISHED)
+    await pMap(
+      Array.from({ length: PAIRS }, (_, i) => i),
+      8,
+      (i) =>
+        api('POST', `/api/v1/sessions/${sessions[i % sessions.length]}/messages`, {
+          to: recipientOf(i),
+          text: 'warm-up',
+        }),
+    );
+  else
+    await pMap(sessions, 8, (id) =>
+      api('POST', `/api/v1/sessions/${id}/messages`, { to: '6591230000', text: 'warm-up' }),
+    );
   const latencies = [];
   let failures = 0;
   const started = performance.now();
@@ -147,7 +168,7 @@ async function benchSends(sessions) {
     async (i) => {
       const t0 = performance.now();
       const res = await api('POST', `/api/v1/sessions/${sessions[i % sessions.length]}/messages`, {
-        to: `65912${String(i % 1000).padStart(5, '0')}`,
+        to: recipientOf(i),
         text: `bench message ${i}`,
       });
       latencies.push(performance.now() - t0);
@@ -347,7 +368,7 @@ try {
   console.log(`
 | metric                                                    | value |
 | --------------------------------------------------------- | ----- |
-| sends/s across ${SESSIONS} sessions (${SENDS} sends, ${CONCURRENCY} in flight) | ${round(sends.rate, 0)} (${sends.failures} not 201) |
+| sends/s across ${SESSIONS} sessions to ${RECIPIENTS} recipients (${SENDS} sends, ${CONCURRENCY} in flight, ${ESTABLISHED ? 'Signal sessions established' : 'mostly first contacts'}) | ${round(sends.rate, 0)} (${sends.failures} not 201) |
 | send latency p50 / p99                                     | ${ms(sends.p50)} / ${ms(sends.p99)} |
 | inbound ingest: ${INGEST} gateway events → stored rows, msgs/s | ${round(ingest.rate, 0)} (published at ${round(ingest.publishRate, 0)}/s; ${ingest.rows} stored once) |
 | first page (limit 50) p50 / p99 at ${pages.rows} stored    | ${ms(pages.firstP50)} / ${ms(pages.firstP99)} |

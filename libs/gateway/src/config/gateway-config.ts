@@ -126,7 +126,7 @@ export class GatewayConfig extends NatsSettings {
   @IsInt()
   @Min(1)
   @Max(1_000)
-  WA_PAIRING_CONCURRENCY = 4;
+  WA_PAIRING_CONCURRENCY = 2;
 
   /** The sandbox's base URL (only its origin counts); `npm start` embeds one when unset. */
   @Matches(/^(https?|wss?):\/\/[^/\s]+/, { message: 'WA_SIM_URL must be an http(s) or ws(s) URL' })

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { AnyGatewayEvent } from '@wagw/contracts';
 import { newId } from '@wagw/domain';
 import type { CommandServer, EventPublisher } from '@wagw/messaging';
@@ -237,10 +236,7 @@ export class GatewayWorker {
         snapshot.map(([sessionId, h]) => ({ sessionId, epoch: h.runner.held.epoch })),
         this.ttl,
       );
-      const heartbeat = await this.deps.leases.heartbeat(this.owner, this.held.size);
       endTimer();
-      // Also as the backlog drains, when nothing is published to update it.
-      this.deps.metrics.eventsPending.set(this.deps.publisher.pending);
       this.lastRenewOk = performance.now();
       this.deps.metrics.leasesRenewed.inc(rows.length);
       const still = new Map(rows.map((r) => [r.sessionId, r]));
@@ -264,6 +260,11 @@ export class GatewayWorker {
         if (row.desiredState === 'stopped' && !h.runner.isLoggingOut)
           void h.runner.stop('stop requested');
       }
+      // After the deadlines moved: on a busy event loop, every round trip before that update
+      // brings the self-fence closer.
+      const heartbeat = await this.deps.leases.heartbeat(this.owner, this.held.size);
+      // Also as the backlog drains, when nothing is published to update it.
+      this.deps.metrics.eventsPending.set(this.deps.publisher.pending);
       if (heartbeat.draining && !this.draining) void this.drain();
     } catch (error) {
       endTimer();
