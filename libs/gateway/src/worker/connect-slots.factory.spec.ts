@@ -17,11 +17,15 @@ class ScriptedFactory implements WaConnectionFactory {
     const entry = { sessionId: options.sessionId, listener: options.listener };
     const unused = (): Promise<never> => Promise.reject(new Error('not scripted'));
     return {
-      connect: async () => {
-        if (this.failConnect) throw new Error('no network');
+      connect: () => {
+        if (this.failConnect) return Promise.reject(new Error('no network'));
         this.connected.push(entry);
+        return Promise.resolve();
       },
-      close: async () => options.listener.onClose({ code: 499, message: 'closed by client' }),
+      close: () => {
+        options.listener.onClose({ code: 499, message: 'closed by client' });
+        return Promise.resolve();
+      },
       requestPairingCode: unused,
       sendText: unused,
       sendMessage: unused,
@@ -52,9 +56,9 @@ const recorder = () => {
     onQr: () => seen.push('qr'),
     onOpen: () => seen.push('open'),
     onClose: (r) => seen.push(`close ${r.code}`),
-    onMessage: async () => undefined,
-    onReceipt: async () => undefined,
-    onChannelMessage: async () => undefined,
+    onMessage: () => Promise.resolve(),
+    onReceipt: () => Promise.resolve(),
+    onChannelMessage: () => Promise.resolve(),
   };
   return { seen, listener };
 };

@@ -32,20 +32,20 @@ const idleFactory: WaConnectionFactory = {
   create: () =>
     ({
       connect: () => new Promise<void>(() => undefined),
-      close: async () => undefined,
+      close: () => Promise.resolve(),
     }) as unknown as WaConnection,
 };
 
 const publisher = {
   publish: () => undefined,
-  publishDurably: async () => undefined,
-  flush: async () => undefined,
+  publishDurably: () => Promise.resolve(),
+  flush: () => Promise.resolve(),
   pending: 0,
   backlogged: false,
-  close: async () => undefined,
+  close: () => Promise.resolve(),
 } satisfies EventPublisher;
 
-const commands: CommandServer = { serve: async () => undefined, close: async () => undefined };
+const commands: CommandServer = { serve: () => Promise.resolve(), close: () => Promise.resolve() };
 
 describe('GatewayWorker lease renewal', () => {
   beforeEach(() => {
@@ -59,22 +59,22 @@ describe('GatewayWorker lease renewal', () => {
     let claimed = false;
     const renewals: number[] = [];
     const leases = {
-      register: async () => undefined,
-      claim: async () => {
-        if (claimed) return [];
+      register: () => Promise.resolve(),
+      claim: () => {
+        const rows = claimed ? [] : [held('S1')];
         claimed = true;
-        return [held('S1')];
+        return Promise.resolve(rows);
       },
-      renew: async (_owner: unknown, leases: HeldLease[]) => {
+      renew: (_owner: unknown, leases: HeldLease[]) => {
         renewals.push(performance.now());
-        return leases.map((l) => held(l.sessionId));
+        return Promise.resolve(leases.map((l) => held(l.sessionId)));
       },
       // A busy gateway (or database) answers the heartbeat late.
       heartbeat: () =>
         new Promise((resolve) =>
           setTimeout(() => resolve({ draining: false, replaced: false }), HEARTBEAT_MS),
         ),
-      release: async () => true,
+      release: () => Promise.resolve(true),
     } as unknown as LeaseRepository;
     const metrics = new GatewayMetrics(false);
     const worker = new GatewayWorker(
