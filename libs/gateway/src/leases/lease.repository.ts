@@ -94,7 +94,8 @@ export class LeaseRepository {
    * rows a concurrent claimer holds, so concurrent workers take disjoint rows in one statement.
    * Ranking costs a sort of the claimable backlog per claim (see the leases test's timings).
    *
-   * `sessionId` narrows the claim to that session; `forAction` (with `sessionId`) claims it even
+   * `sessionId` narrows the claim to that session (`sessionIds` to those); `forAction` (with
+   * `sessionId`) claims it even
    * if it should not run, to log it out. A `limit` below 1 claims nothing.
    *
    * The update finds its rows by primary key (`= ANY`) because a join on the CTEs may be planned
@@ -119,6 +120,10 @@ export class LeaseRepository {
     if (options.sessionId) {
       params.push(options.sessionId);
       scope += ` AND id = $${params.length}::bpchar`;
+    }
+    if (options.sessionIds) {
+      params.push([...options.sessionIds]);
+      scope += ` AND id = ANY ($${params.length}::bpchar[])`;
     }
     // Each organization's sessions in turn order, among those claimable now. The outer WHERE
     // repeats the condition so a row claimed concurrently is re-checked on its new version.

@@ -31,6 +31,8 @@ export interface HeldSession {
 export interface ClaimOptions {
   /** Claim only this session (a "claim now" nudge). */
   sessionId?: string;
+  /** Claim only among these sessions (nudges that arrived together). */
+  sessionIds?: readonly string[];
   /** Claim it even though it should not run (to log it out); requires `sessionId`. */
   forAction?: boolean;
 }

@@ -3,7 +3,7 @@ import type { CommandServer, EventPublisher } from '@wagw/messaging';
 import type { WaAuthStore, WaConnection, WaConnectionFactory } from '@wagw/whatsapp';
 import pino from 'pino';
 import type { LeaseRepository } from '../leases/lease.repository.js';
-import type { HeldLease, HeldSession } from '../leases/lease.types.js';
+import type { ClaimOptions, HeldLease, HeldSession } from '../leases/lease.types.js';
 import { GatewayMetrics } from '../ops/gateway-metrics.js';
 import { GatewayWorker } from './gateway-worker.js';
 
@@ -97,6 +97,55 @@ describe('GatewayWorker lease renewal', () => {
     expect(worker.sessionsHeld).toBe(1);
     const stopped = worker.stop();
     await jest.advanceTimersByTimeAsync(HEARTBEAT_MS);
+    await stopped;
+  });
+
+  it('claims nudges that arrive together in one statement, and answers each caller', async () => {
+    const claims: (readonly string[] | undefined)[] = [];
+    const leases = {
+      register: () => Promise.resolve(),
+      claim: (_owner: unknown, limit: number, _ttl: number, options: ClaimOptions) => {
+        claims.push(options.sessionIds ?? (options.sessionId ? [options.sessionId] : undefined));
+        const ids = options.sessionIds ?? (options.sessionId ? [options.sessionId] : []);
+        // The database has no row for S-odd ones (deleted meanwhile, say).
+        return Promise.resolve(
+          ids
+            .filter((id) => Number(id.slice(2)) % 2 === 0)
+            .slice(0, limit)
+            .map(held),
+        );
+      },
+      renew: (_owner: unknown, leases: HeldLease[]) =>
+        Promise.resolve(leases.map((l) => held(l.sessionId))),
+      heartbeat: () => Promise.resolve({ draining: false, replaced: false }),
+      release: () => Promise.resolve(true),
+    } as unknown as LeaseRepository;
+    const worker = new GatewayWorker(
+      { gatewayId: 'gw-test', capacity: 1_000, leaseTtlMs: TTL },
+      {
+        leases,
+        connections: idleFactory,
+        publisher,
+        commands,
+        authStoreFor: () => ({}) as WaAuthStore,
+        logger: pino({ level: 'silent' }),
+        metrics: new GatewayMetrics(false),
+      },
+    );
+    await worker.start();
+    claims.length = 0;
+    const ids = Array.from({ length: 100 }, (_, i) => `S-${i}`);
+    const answers = Promise.all(ids.map((id) => worker.claimOne(id, false)));
+    await jest.advanceTimersByTimeAsync(1);
+    const rows = await answers;
+
+    expect(claims.filter((c) => c !== undefined)).toEqual([ids]);
+    expect(rows.map((r) => r?.sessionId ?? null)).toEqual(
+      ids.map((id, i) => (i % 2 === 0 ? id : null)),
+    );
+    expect(worker.sessionsHeld).toBe(50);
+    const stopped = worker.stop();
+    await jest.advanceTimersByTimeAsync(1_000);
     await stopped;
   });
 });

@@ -4,7 +4,7 @@ import type { CommandServer, EventPublisher } from '@wagw/messaging';
 import type { WaAuthStore, WaConnectionFactory } from '@wagw/whatsapp';
 import type { Logger } from 'pino';
 import type { LeaseRepository } from '../leases/lease.repository.js';
-import type { HeldSession, LeaseOwner } from '../leases/lease.types.js';
+import type { ClaimOptions, HeldSession, LeaseOwner } from '../leases/lease.types.js';
 import type { GatewayMetrics } from '../ops/gateway-metrics.js';
 import { gatewayCommandHandlers } from './command-router.js';
 import { SessionEventFactory } from './event-factory.js';
@@ -65,6 +65,9 @@ export class GatewayWorker {
   private stopped = false;
   private registered = false;
   private lastRenewOk = 0;
+  /** Nudged sessions waiting for the next claim of nudges, with who waits for each. */
+  private nudges = new Map<string, ((row: HeldSession | undefined) => void)[]>();
+  private nudging = false;
 
   constructor(
     private readonly options: GatewayWorkerOptions,
@@ -133,15 +136,13 @@ export class GatewayWorker {
 
   // --- leases ---------------------------------------------------------------------------------
 
-  private async claim(
-    options: { sessionId?: string; forAction?: boolean } = {},
-  ): Promise<HeldSession[]> {
+  private async claim(options: ClaimOptions = {}): Promise<HeldSession[]> {
     if (this.stopped || this.draining) return [];
     // Events that cannot be published pile up in memory: take no new session meanwhile.
     if (this.deps.publisher.backlogged) return [];
     const free = this.options.capacity - this.held.size;
     if (free <= 0) return [];
-    const targeted = options.sessionId !== undefined;
+    const targeted = options.sessionId !== undefined || options.sessionIds !== undefined;
     if (!targeted) {
       if (this.claiming) return [];
       this.claiming = true;
@@ -150,7 +151,7 @@ export class GatewayWorker {
       const sentAt = performance.now();
       const rows = await this.deps.leases.claim(
         this.owner,
-        targeted ? 1 : Math.min(free, this.claimBatch),
+        Math.min(free, options.sessionIds?.length ?? (targeted ? 1 : this.claimBatch)),
         this.ttl,
         options,
       );
@@ -321,8 +322,41 @@ export class GatewayWorker {
   }
 
   async claimOne(sessionId: string, forAction: boolean): Promise<HeldSession | undefined> {
+    if (!forAction) return this.claimNudged(sessionId);
     const [row] = await this.claim({ sessionId, forAction });
     return row;
+  }
+
+  /**
+   * A "claim now" nudge (a session was created or started). Nudges that arrive while a claim
+   * of nudges is under way go together in the next one: a burst of a thousand starts costs a
+   * few statements, not a thousand claims queued on the lease pool ahead of the renewal.
+   */
+  private claimNudged(sessionId: string): Promise<HeldSession | undefined> {
+    return new Promise((resolve) => {
+      const waiting = this.nudges.get(sessionId);
+      if (waiting) waiting.push(resolve);
+      else this.nudges.set(sessionId, [resolve]);
+      if (!this.nudging) {
+        this.nudging = true;
+        setImmediate(() => void this.claimNudges());
+      }
+    });
+  }
+
+  private async claimNudges(): Promise<void> {
+    const batch = this.nudges;
+    this.nudges = new Map();
+    let rows: HeldSession[] = [];
+    try {
+      rows = await this.claim({ sessionIds: [...batch.keys()] });
+    } finally {
+      const claimed = new Map(rows.map((row) => [row.sessionId, row]));
+      for (const [sessionId, waiting] of batch)
+        for (const resolve of waiting) resolve(claimed.get(sessionId));
+      if (this.nudges.size > 0) setImmediate(() => void this.claimNudges());
+      else this.nudging = false;
+    }
   }
 
   renewNow(): Promise<void> {
