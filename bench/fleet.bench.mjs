@@ -466,8 +466,9 @@ async function pairWave(from, to) {
           `SELECT count(*) AS n FROM sessions WHERE id = ANY($1::bpchar[]) AND status = 'working' AND phone_number IS NOT NULL`,
           [ids],
         )) === n,
-      // A pairing costs the gateway ≈ 0.5 s of CPU (812 pre-keys): a second per session at least.
-      Math.max(120_000, n * 1_000),
+      // A pairing costs the gateway ≈ 0.5 s of CPU (812 pre-keys) and the gateway pairs only
+      // WA_PAIRING_CONCURRENCY (2) at once: about one a second, slower as it holds more.
+      Math.max(120_000, n * 2_500),
       100,
     );
   } catch (e) {
