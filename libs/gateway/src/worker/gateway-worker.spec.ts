@@ -47,6 +47,25 @@ const publisher = {
 
 const commands: CommandServer = { serve: () => Promise.resolve(), close: () => Promise.resolve() };
 
+/** A worker on these leases whose connections never open (the tests are about leases). */
+const workerWith = (
+  leases: LeaseRepository,
+  capacity: number,
+  metrics = new GatewayMetrics(false),
+): GatewayWorker =>
+  new GatewayWorker(
+    { gatewayId: 'gw-test', capacity, leaseTtlMs: TTL },
+    {
+      leases,
+      connections: idleFactory,
+      publisher,
+      commands,
+      authStoreFor: () => ({}) as WaAuthStore,
+      logger: pino({ level: 'silent' }),
+      metrics,
+    },
+  );
+
 describe('GatewayWorker lease renewal', () => {
   beforeEach(() => {
     jest.useFakeTimers();
@@ -77,18 +96,7 @@ describe('GatewayWorker lease renewal', () => {
       release: () => Promise.resolve(true),
     } as unknown as LeaseRepository;
     const metrics = new GatewayMetrics(false);
-    const worker = new GatewayWorker(
-      { gatewayId: 'gw-test', capacity: 10, leaseTtlMs: TTL },
-      {
-        leases,
-        connections: idleFactory,
-        publisher,
-        commands,
-        authStoreFor: () => ({}) as WaAuthStore,
-        logger: pino({ level: 'silent' }),
-        metrics,
-      },
-    );
+    const worker = workerWith(leases, 10, metrics);
     await worker.start();
     await jest.advanceTimersByTimeAsync(2_000);
 
@@ -120,18 +128,7 @@ describe('GatewayWorker lease renewal', () => {
       heartbeat: () => Promise.resolve({ draining: false, replaced: false }),
       release: () => Promise.resolve(true),
     } as unknown as LeaseRepository;
-    const worker = new GatewayWorker(
-      { gatewayId: 'gw-test', capacity: 1_000, leaseTtlMs: TTL },
-      {
-        leases,
-        connections: idleFactory,
-        publisher,
-        commands,
-        authStoreFor: () => ({}) as WaAuthStore,
-        logger: pino({ level: 'silent' }),
-        metrics: new GatewayMetrics(false),
-      },
-    );
+    const worker = workerWith(leases, 1_000);
     await worker.start();
     claims.length = 0;
     const ids = Array.from({ length: 100 }, (_, i) => `S-${i}`);
