@@ -74,14 +74,19 @@ describe('EventHub', () => {
     filter: Partial<ClientFilter> & { organizationId: string },
     lastEventId: number | null = null,
     limit = 16_384,
-  ): Promise<{ res: IncomingMessage; text: () => string }> {
+  ): Promise<{ res: IncomingMessage; text: () => string; received: () => number }> {
     pending.push({ filter: { sessionId: null, types: null, ...filter }, lastEventId, limit });
     return new Promise((resolve) => {
       get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (res) => {
         let text = '';
+        // Events received so far, counted as they arrive ("\nid: " never fits in 4 characters).
+        let received = 0;
         res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        resolve({ res, text: () => text });
+        res.on('data', (c: string) => {
+          received += (text.slice(-4) + c).split('\nid: ').length - 1;
+          text += c;
+        });
+        resolve({ res, text: () => text, received: () => received });
       });
     });
   }
@@ -194,8 +199,8 @@ describe('EventHub', () => {
     const big = 'x'.repeat(4_000);
     for (let i = 0; i < count; i++) {
       publish(event('A', S1, big));
-      // The fast client reads on this same thread: let it.
-      if (i % 20 === 0) await new Promise((r) => setTimeout(r, 2));
+      // The fast client reads on this same thread: let it catch up, however busy the machine.
+      if (i % 20 === 19) await waitUntil(() => fast.received() === i + 1);
     }
     await waitUntil(async () => (await metrics.sseCutOff.get()).values.length > 0);
     const cut = await metrics.sseCutOff.get();
