@@ -243,7 +243,9 @@ describe('event stream (SSE) on two API replicas over NATS', () => {
     const ids: string[] = [];
     for (let i = 0; i < count; i++) {
       ids.push(source.publish(source.event(orgA, session, { reason })).id);
-      if (i % 200 === 199) await sleep(20);
+      // The fast client must keep up however busy the machine is: wait for it every 200 events
+      // (the paused one meanwhile fills its kernel buffers and then the API's 1 MB allowance).
+      if (i % 200 === 199) await fast.waitForEvents(i + 1, 60_000);
     }
     await source.flush(60_000);
     const metrics = async () => (await fetch(`${cluster.apis[0]!.baseUrl}/metrics`)).text();
