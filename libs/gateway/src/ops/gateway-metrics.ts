@@ -74,7 +74,7 @@ export class GatewayMetrics {
   connectSlots: { readonly waiting: number; readonly connecting: number } | null = null;
   readonly connectsWaiting: Gauge = new Gauge({
     name: 'gateway_wa_connects_waiting',
-    help: 'WhatsApp connects waiting for a slot (WA_CONNECT_CONCURRENCY)',
+    help: 'WhatsApp connects waiting for a slot (WA_CONNECT_CONCURRENCY, WA_PAIRING_CONCURRENCY)',
     registers: [this.registry],
     collect: (): void => this.connectsWaiting.set(this.connectSlots?.waiting ?? 0),
   });
