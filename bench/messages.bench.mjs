@@ -348,7 +348,8 @@ async function cleanup() {
     );
 }
 
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.once(sig, () => void cleanup().then(() => process.exit(130)));
 try {
   log('starting wa-sim, API, gateway');
   await setUp();

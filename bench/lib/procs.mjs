@@ -4,6 +4,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -82,6 +83,14 @@ export function killAllChildren() {
 }
 
 process.once('exit', killAllChildren);
+// `exit` does not run when a signal ends the process: a benchmark with no handler of its own
+// would leave its gateways, sim and API running (and loading the machine) after it is killed.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    killAllChildren();
+    if (process.listenerCount(sig) === 1) process.exit(128 + osConstants.signals[sig]);
+  });
+}
 
 export async function waitFor(what, probe, timeoutMs = 30_000, intervalMs = 50) {
   const deadline = Date.now() + timeoutMs;

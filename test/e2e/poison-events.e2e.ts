@@ -39,7 +39,8 @@ describe('poison events', () => {
 
   it('1,000 events the fold cannot take neither stop the fold nor fail good events', async () => {
     const s = subjects(fleet.prefix);
-    const js = jetstream(nc);
+    // 1,000 acks at once on a loaded CI machine can take longer than the 5 s default.
+    const js = jetstream(nc, { timeout: 60_000 });
     await Promise.all(
       Array.from({ length: 1_000 }, (_, n) =>
         js.publish(s.event('session.status'), JSON.stringify(poison(n + 1))),
