@@ -21,6 +21,9 @@
 //   LEASE_TTL_MS=10000 BENCH_GW_POOL_SIZE=5 BENCH_GW_CAPACITY=max(2000,SESSIONS) BENCH_SETTLE_MS=5000
 //   BENCH_PAIR_CONCURRENCY=32 BENCH_PAIR_WAVE=250 BENCH_POLL_MS=5 (failover row poll) TEST_DATABASE_URL TEST_NATS_URL
 //   BENCH_PHASES=failover,claim,small,start (a subset runs only those; pairing always runs)
+//   BENCH_PAIR_GATEWAYS=1: pair on that many gateways (capacity SESSIONS/k each), then SIGTERM
+//   them so that one fresh gateway takes every session over before the first failover. A pairing
+//   costs a gateway ≈ 1 s of CPU; this keeps the pairing of 1,000 off a single gateway's core.
 //
 // Every process it starts is killed at the end (also on failure or Ctrl-C); its database is
 // dropped and the JetStream streams of its NATS prefix are deleted.
@@ -73,6 +76,7 @@ const SETTLE_MS = int('BENCH_SETTLE_MS', 5000);
 const PAIR_CONCURRENCY = Math.max(1, int('BENCH_PAIR_CONCURRENCY', 32));
 const PAIR_WAVE = Math.max(1, int('BENCH_PAIR_WAVE', 250));
 const POLL_MS = Math.max(1, int('BENCH_POLL_MS', 5));
+const PAIR_GATEWAYS = Math.max(1, int('BENCH_PAIR_GATEWAYS', 1));
 const PHASES = new Set(
   (process.env.BENCH_PHASES ?? 'failover,claim,small,start').split(',').map((s) => s.trim()),
 );
@@ -119,7 +123,7 @@ async function sim(method, path, body) {
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }
 
-async function startGateway(id = `gw-${++ctx.gwSeq}`) {
+async function startGateway(id = `gw-${++ctx.gwSeq}`, capacity = GW_CAPACITY) {
   const opsPort = await freePort();
   const spawnedAt = performance.now();
   const proc = runNode(id, 'apps/gateway/dist/main.js', {
@@ -132,7 +136,7 @@ async function startGateway(id = `gw-${++ctx.gwSeq}`) {
     WA_NETWORK: 'sandbox',
     WA_SIM_URL: ctx.simUrl,
     LEASE_TTL_MS: String(TTL),
-    GATEWAY_CAPACITY: String(GW_CAPACITY),
+    GATEWAY_CAPACITY: String(capacity),
     DB_POOL_SIZE: String(GW_POOL),
   });
   ctx.gatewayProcs.push(proc);
@@ -188,6 +192,19 @@ function sampleGateway(gw, everyMs = 250) {
         ? histogramDelta(out.first, out.last, 'gateway_lease_renew_duration_seconds')
         : null,
     };
+  };
+}
+
+/** Several gateways' samples as one: worst lag and backlog, leases lost summed. */
+function mergeSamples(samples) {
+  const sum = (k) => samples.reduce((a, x) => a + x[k], 0);
+  const max = (k) => Math.max(...samples.map((x) => x[k]));
+  return {
+    loopLagMaxMs: max('loopLagMaxMs'),
+    eventsPendingMax: max('eventsPendingMax'),
+    selfFenced: sum('selfFenced'),
+    lostAtRenewal: sum('lostAtRenewal'),
+    renew: samples[0].renew,
   };
 }
 
@@ -255,7 +272,7 @@ async function count(sql, params) {
 }
 
 /** All `ids` working on `gw`: live lease, status folded from the current epoch. */
-async function assertHeldBy(gw, ids) {
+async function assertHeldBy(gw, ids, timeoutMs = 120_000) {
   await waitFor(
     `${ids.length} sessions working on ${gw.id}`,
     async () =>
@@ -264,7 +281,7 @@ async function assertHeldBy(gw, ids) {
          AND gateway_id = $2 AND owner_id LIKE $2 || '/%' AND lease_expires_at > now()`,
         [ids, gw.id],
       )) === ids.length,
-    120_000,
+    timeoutMs,
     100,
   );
 }
@@ -975,22 +992,42 @@ async function main() {
     return (await fetch(`${ctx.apiUrl}/readyz`)).ok;
   });
 
-  // --- pair BENCH_SESSIONS sessions on one gateway ---
-  let holder = await startGateway();
+  // --- pair BENCH_SESSIONS sessions on one gateway (or BENCH_PAIR_GATEWAYS, then one takes all) ---
+  const pairers = [];
+  for (let k = 0; k < PAIR_GATEWAYS; k++)
+    pairers.push(
+      await startGateway(
+        undefined,
+        PAIR_GATEWAYS === 1 ? GW_CAPACITY : Math.ceil(N / PAIR_GATEWAYS),
+      ),
+    );
+  let holder = pairers[0];
   await sleep(2000);
   const firstIdleRss = rssMb(holder.pid);
-  log(`pairing ${N} sessions on ${holder.id}...`);
-  const pairSampler = sampleGateway(holder);
-  const pairCpu0 = cpuSnapshot([holder]);
+  log(`pairing ${N} sessions on ${pairers.map((g) => g.id).join(', ')}...`);
+  const pairSamplers = pairers.map((g) => sampleGateway(g));
+  const pairCpu0 = cpuSnapshot(pairers);
   const { ids, ms: pairMs } = await createAndPair(N);
   await foldDrained();
-  const pairStats = await pairSampler();
-  pairStats.cpu = cpuShare(pairCpu0, cpuSnapshot([holder]), [holder]);
-  log(`pairing on ${holder.id}: ${JSON.stringify(pairStats)}`);
+  const pairStats = mergeSamples(await Promise.all(pairSamplers.map((stop) => stop())));
+  pairStats.cpu = cpuShare(pairCpu0, cpuSnapshot(pairers), pairers);
+  log(`pairing on ${pairers.map((g) => g.id).join(', ')}: ${JSON.stringify(pairStats)}`);
   log(`paired ${N} in ${Math.round(pairMs)} ms`);
   ctx.notes.push(
-    `pairing: ${N} sessions created (start:true), QR read through GET /qr and scanned on wa-sim in ${round(pairMs / 1000, 1)} s (${PAIR_CONCURRENCY} in flight); ${holder.id} RSS ${firstIdleRss} → ${rssMb(holder.pid)} MB`,
+    `pairing: ${N} sessions created (start:true), QR read through GET /qr and scanned on wa-sim in ${round(pairMs / 1000, 1)} s (${PAIR_CONCURRENCY} in flight) on ${PAIR_GATEWAYS} gateway(s); ${holder.id} RSS ${firstIdleRss} → ${rssMb(holder.pid)} MB`,
   );
+  if (PAIR_GATEWAYS > 1) {
+    // One fresh gateway takes every session over from the pairers' graceful hand-over.
+    holder = await startGateway();
+    const t0 = performance.now();
+    const sampleHolder = sampleGateway(holder);
+    await Promise.all(pairers.map((g) => g.proc.stop('SIGTERM', 60_000)));
+    await assertHeldBy(holder, ids, 60_000 + N * 300);
+    const taken = await sampleHolder();
+    const msg = `hand-over: ${N} sessions from ${PAIR_GATEWAYS} pairing gateways (SIGTERM) all working on ${holder.id} in ${round((performance.now() - t0) / 1000, 1)} s; self-fenced / lost at renewal there ${taken.selfFenced} / ${taken.lostAtRenewal}, event-loop lag max ${Math.round(taken.loopLagMaxMs)} ms`;
+    log(msg);
+    ctx.notes.push(msg);
+  }
 
   // --- failover at BENCH_SESSIONS, then claim rate, chained: every round a fresh process takes over ---
   const big = [];
@@ -1045,11 +1082,15 @@ async function main() {
     `pairing ${N} (waves of ${PAIR_WAVE}: create start:true, GET /qr, scan; ${PAIR_CONCURRENCY} in flight): s`,
     [pairMs / 1000],
   );
-  row(`  leases self-fenced / lost at renewal on ${'gw-1'} while pairing`, [pairStats.selfFenced], {
-    target: '0',
-    ok: (v) => v === 0,
-    digits: 0,
-  });
+  row(
+    `  leases self-fenced / lost at renewal on the pairing gateway(s) while pairing`,
+    [pairStats.selfFenced],
+    {
+      target: '0',
+      ok: (v) => v === 0,
+      digits: 0,
+    },
+  );
   ctx.rows.at(-1).median += ` / ${pairStats.lostAtRenewal}`;
   row(`  renewal while pairing: mean ms (count; max bucket)`, [pairStats.renew?.meanS * 1000], {
     digits: 1,
@@ -1063,7 +1104,7 @@ async function main() {
   });
   row(`  CPU while pairing: fleet % / other processes %`, [pairStats.cpu.total], { digits: 0 });
   ctx.rows.at(-1).median +=
-    ` / ${pairStats.cpu.others} (gateway ${pairStats.cpu['gw-1']}, api ${pairStats.cpu.api}, postgres ${pairStats.cpu.postgres})`;
+    ` / ${pairStats.cpu.others} (gateway ${pairers.map((g) => pairStats.cpu[g.id]).join(' + ')}, api ${pairStats.cpu.api}, postgres ${pairStats.cpu.postgres})`;
   for (const [c, cycles] of latency) {
     const tag = c === 1 ? 'sequential' : `${c} concurrent`;
     row(
