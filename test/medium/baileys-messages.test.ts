@@ -16,7 +16,7 @@ import type {
 } from '@wagw/whatsapp';
 import { BaileysConnectionFactory } from '@wagw/whatsapp-baileys';
 import { pino } from 'pino';
-import { trustSim } from '../support/baileys-sim.client.js';
+import { trustSim } from '../support/baileys-web-client.js';
 import { MemoryAuthStore } from '../support/memory-auth.store.js';
 
 /** Records what the adapter hands over; `slowMs` makes each hand-over take that long. */

@@ -6,8 +6,7 @@ import {
   type WebMessageRecord,
 } from '@wagw/wa-sim';
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
-import { trustSim } from '../support/baileys-sim.client.js';
-import { linkByQr, WebClient, type WebClientAuth } from '../support/baileys-web-client.js';
+import { linkByQr, trustSim, WebClient, WebClientAuth } from '../support/baileys-web-client.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 const { DELIVERY_ACK, READ } = proto.WebMessageInfo.Status;
@@ -23,9 +22,10 @@ describe('wa-sim messaging with the real Baileys client', () => {
   const clients: WebClient[] = [];
 
   const link = async (phoneNumber: string): Promise<{ client: WebClient; auth: WebClientAuth }> => {
-    const linked = await linkByQr(control, sim.webUrl, phoneNumber);
-    clients.push(linked.client);
-    return linked;
+    const auth = new WebClientAuth();
+    const client = await linkByQr(control, { url: sim.webUrl, auth }, phoneNumber);
+    clients.push(client);
+    return { client, auth };
   };
 
   const connect = async (auth: WebClientAuth, url = sim.webUrl): Promise<WebClient> => {

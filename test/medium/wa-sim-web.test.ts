@@ -18,13 +18,12 @@ import {
 import { pino } from 'pino';
 import { WebSocket } from 'ws';
 import {
-  connectBaileysToSim,
-  newSimBaileysAuth,
-  pairByQr,
+  linkByQr,
   trustSim,
-  type SimBaileysClient,
-  type SimBaileysOptions,
-} from '../support/baileys-sim.client.js';
+  WebClient,
+  WebClientAuth,
+  type WebClientOptions,
+} from '../support/baileys-web-client.js';
 
 /**
  * The real Baileys 7.0.0-rc14 client against the sim's WhatsApp Web side (`/ws/chat`): Noise
@@ -37,15 +36,17 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
   let control: WaSimControlClient;
   let rootKey: string;
   let nextPhone = 6281200000001;
-  const open: SimBaileysClient[] = [];
+  const open: WebClient[] = [];
   const phone = (): string => String(nextPhone++);
-  const options = (extra: Partial<SimBaileysOptions> = {}): SimBaileysOptions => ({
+  const options = (extra: Partial<WebClientOptions> = {}): WebClientOptions => ({
     url: sim.webUrl,
-    auth: newSimBaileysAuth(),
+    auth: new WebClientAuth(),
     qrTimeoutMs: QR_TTL_MS,
+    // The sim answers Baileys' queries after login too.
+    fireInitQueries: true,
     ...extra,
   });
-  const track = (client: SimBaileysClient): SimBaileysClient => {
+  const track = (client: WebClient): WebClient => {
     open.push(client);
     return client;
   };
@@ -95,7 +96,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
   it('QR pairing → 515 → login → open with creds.me (number, jid, lid)', async () => {
     const number = phone();
     const opts = options({ clientId: 'qr-test' });
-    const pairing = connectBaileysToSim(opts);
+    const pairing = new WebClient(opts);
     const qr = await pairing.nextQr();
     expect(qr).toMatch(/^https:\/\/wa\.me\/settings\/linked_devices#2@/);
     // A pairing client pings while it waits (no answer for keep-alive + 5 s → it gives up).
@@ -109,7 +110,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     });
     const linked = await control.scanQr(qr, number);
     expect(linked).toMatchObject({ phoneNumber: number, clientId: 'qr-test' });
-    expect(await pairing.waitClose()).toBe(DisconnectReason.restartRequired);
+    expect(await pairing.closed()).toBe(DisconnectReason.restartRequired);
     // A QR links once.
     await expect(control.scanQr(qr, number)).rejects.toMatchObject({ status: 404 });
     const me = opts.auth.creds.me;
@@ -118,8 +119,8 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     expect(me?.id).toMatch(new RegExp(`^${number}:\\d+@s\\.whatsapp\\.net$`));
     expect(me?.lid?.replace(/:\d+@/, '@')).toBe(linked.waLid);
 
-    const client = track(connectBaileysToSim(opts));
-    await client.waitOpen();
+    const client = track(new WebClient(opts));
+    await client.opened();
     expect(client.sock.user?.id).toBe(me?.id);
     expect(opts.auth.creds.me?.lid).toMatch(/^\d+:\d+@lid$/);
     const device = await control.device(number);
@@ -134,7 +135,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     const number = phone();
     // Baileys keeps rotating QRs while the code is pending: give it time to finish linking.
     const opts = options({ clientId: 'code-test', qrTimeoutMs: 30_000 });
-    const pairing = connectBaileysToSim(opts);
+    const pairing = new WebClient(opts);
     await pairing.nextQr(); // the socket is registered and waiting
     const code = await pairing.sock.requestPairingCode(number);
     expect(code).toMatch(/^[A-Z0-9]{8}$/);
@@ -145,16 +146,16 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     );
     const linked = await control.enterPairingCode(code, number);
     expect(linked).toMatchObject({ phoneNumber: number, clientId: 'code-test' });
-    expect(await pairing.waitClose()).toBe(DisconnectReason.restartRequired);
+    expect(await pairing.closed()).toBe(DisconnectReason.restartRequired);
     expect(opts.auth.creds.me?.id.replace(/:\d+@/, '@')).toBe(linked.waJid);
-    const client = track(connectBaileysToSim(opts));
-    await client.waitOpen();
+    const client = track(new WebClient(opts));
+    await client.opened();
     expect(opts.auth.creds.me?.lid?.replace(/:\d+@/, '@')).toBe(linked.waLid);
   });
 
   it('a wrong pairing code is refused (the key bundle does not decrypt) and links nothing', async () => {
     const number = phone();
-    const pairing = connectBaileysToSim(options({ qrTimeoutMs: 30_000 }));
+    const pairing = new WebClient(options({ qrTimeoutMs: 30_000 }));
     await pairing.nextQr();
     const code = await pairing.sock.requestPairingCode(number);
     const wrong = code.startsWith('A') ? `B${code.slice(1)}` : `A${code.slice(1)}`;
@@ -167,7 +168,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
   });
 
   it("a QR whose noise key is not the connection's is refused", async () => {
-    const pairing = connectBaileysToSim(options());
+    const pairing = new WebClient(options());
     const qr = await pairing.nextQr();
     const parts = qr.split(',');
     parts[1] = Buffer.from(Curve.generateKeyPair().public).toString('base64');
@@ -176,11 +177,11 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
   });
 
   it('exhausted QR refs end the pairing connection with 408', async () => {
-    const pairing = connectBaileysToSim(options());
+    const pairing = new WebClient(options());
     const first = await pairing.nextQr();
     const second = await pairing.nextQr();
     expect(second).not.toBe(first);
-    expect(await pairing.waitClose()).toBe(DisconnectReason.timedOut);
+    expect(await pairing.closed()).toBe(DisconnectReason.timedOut);
     // The expired ref cannot be scanned any more.
     await expect(control.scanQr(first, phone())).rejects.toBeInstanceOf(WaSimControlError);
   });
@@ -188,17 +189,17 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
   it('an unknown device gets failure 401 at login', async () => {
     const opts = options();
     opts.auth.creds.me = { id: `${phone()}:3@s.whatsapp.net`, name: '~' };
-    const client = connectBaileysToSim(opts);
-    expect(await client.waitClose()).toBe(DisconnectReason.loggedOut);
+    const client = new WebClient(opts);
+    expect(await client.closed()).toBe(DisconnectReason.loggedOut);
   });
 
   it('a second login of the device evicts the first with 440 and records it', async () => {
     const number = phone();
     const opts = options({ clientId: 'first' });
-    const first = await pairByQr(control, opts, number);
-    const second = track(connectBaileysToSim({ ...opts, clientId: 'second' }));
-    await second.waitOpen();
-    expect(await first.waitClose()).toBe(DisconnectReason.connectionReplaced);
+    const first = await linkByQr(control, opts, number);
+    const second = track(new WebClient({ ...opts, clientId: 'second' }));
+    await second.opened();
+    expect(await first.closed()).toBe(DisconnectReason.connectionReplaced);
     const { evictions, items } = await control.connections();
     expect(evictions).toContainEqual(
       expect.objectContaining({
@@ -215,27 +216,27 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
   it('relinking a number unlinks the old device: its next login gets 401', async () => {
     const number = phone();
     const oldOpts = options();
-    const old = await pairByQr(control, oldOpts, number);
-    const fresh = track(await pairByQr(control, options(), number));
-    expect(await old.waitClose()).toBe(DisconnectReason.loggedOut);
-    const again = connectBaileysToSim(oldOpts);
-    expect(await again.waitClose()).toBe(DisconnectReason.loggedOut);
+    const old = await linkByQr(control, oldOpts, number);
+    const fresh = track(await linkByQr(control, options(), number));
+    expect(await old.closed()).toBe(DisconnectReason.loggedOut);
+    const again = new WebClient(oldOpts);
+    expect(await again.closed()).toBe(DisconnectReason.loggedOut);
     expect(fresh.closeCode).toBeNull();
   });
 
   describe('disconnects on demand arrive as that DisconnectReason', () => {
     const number = '6281299999001';
-    let opts: SimBaileysOptions;
+    let opts: WebClientOptions;
 
     beforeAll(async () => {
       opts = options({ keepAliveIntervalMs: 1_000 });
-      const client = await pairByQr(control, opts, number);
+      const client = await linkByQr(control, opts, number);
       await client.end();
     });
 
-    const login = async (): Promise<SimBaileysClient> => {
-      const client = connectBaileysToSim(opts);
-      await client.waitOpen();
+    const login = async (): Promise<WebClient> => {
+      const client = new WebClient(opts);
+      await client.opened();
       return client;
     };
 
@@ -249,7 +250,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     ])(':disconnect code %i → %i', async (code, reason) => {
       const client = await login();
       await expect(control.disconnect(number, code)).resolves.toMatchObject({ code });
-      expect(await client.waitClose()).toBe(reason);
+      expect(await client.closed()).toBe(reason);
     });
 
     it(':disconnect without a body uses 428; a device with no live connection gets 409', async () => {
@@ -257,7 +258,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
       await expect(
         control.request('POST', `/sim/v1/devices/${number}:disconnect`),
       ).resolves.toEqual({ phoneNumber: number, clientId: 'unknown', code: 428 });
-      expect(await client.waitClose()).toBe(DisconnectReason.connectionClosed);
+      expect(await client.closed()).toBe(DisconnectReason.connectionClosed);
       await waitFor(async () => !(await control.device(number)).connected);
       await expect(control.disconnect(number, 503)).rejects.toMatchObject({
         status: 409,
@@ -268,7 +269,7 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
     it(':disconnect code 408: the network goes silent, the client ends with 408 (connectionLost)', async () => {
       const client = await login();
       await control.disconnect(number, 408);
-      expect(await client.waitClose()).toBe(DisconnectReason.connectionLost);
+      expect(await client.closed()).toBe(DisconnectReason.connectionLost);
     });
 
     it(':ban → 403 on the live connection and at every login; :unban lets it back', async () => {
@@ -277,11 +278,11 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
         banned: true,
         wasConnected: true,
       });
-      expect(await client.waitClose()).toBe(DisconnectReason.forbidden);
-      expect(await connectBaileysToSim(opts).waitClose()).toBe(DisconnectReason.forbidden);
+      expect(await client.closed()).toBe(DisconnectReason.forbidden);
+      expect(await new WebClient(opts).closed()).toBe(DisconnectReason.forbidden);
       expect(await control.device(number)).toMatchObject({ banned: true, connected: false });
       // A banned number can link no companion: the scan is refused, so is a pairing code.
-      const pairing = connectBaileysToSim(options({ qrTimeoutMs: 30_000 }));
+      const pairing = new WebClient(options({ qrTimeoutMs: 30_000 }));
       await expect(control.scanQr(await pairing.nextQr(), number)).rejects.toMatchObject({
         status: 409,
         envelope: { error: { details: { reason: 'banned' } } },
@@ -306,15 +307,15 @@ describe('wa-sim speaks WhatsApp Web to the real Baileys client', () => {
         loggedOut: true,
         wasConnected: true,
       });
-      expect(await client.waitClose()).toBe(DisconnectReason.loggedOut);
-      expect(await connectBaileysToSim(opts).waitClose()).toBe(DisconnectReason.loggedOut);
+      expect(await client.closed()).toBe(DisconnectReason.loggedOut);
+      expect(await new WebClient(opts).closed()).toBe(DisconnectReason.loggedOut);
       await expect(control.device(number)).rejects.toMatchObject({ status: 404 });
     });
   });
 });
 
 /** A keep-alive ping, as Baileys sends it; resolves with the answer. */
-function ping(client: SimBaileysClient): Promise<BinaryNode> {
+function ping(client: WebClient): Promise<BinaryNode> {
   return client.sock.query({
     tag: 'iq',
     attrs: { to: S_WHATSAPP_NET, type: 'get', xmlns: 'w:p', id: client.sock.generateMessageTag() },

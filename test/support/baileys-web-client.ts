@@ -1,4 +1,5 @@
 import type { WaSimControlClient } from '@wagw/wa-sim';
+import { trustSandboxRootKey } from '@wagw/whatsapp-baileys';
 import {
   BufferJSON,
   initAuthCreds,
@@ -49,39 +50,66 @@ export class WebClientAuth {
 }
 
 export interface WebClientOptions {
-  /** The sim's `webUrl`, or a proxy in front of it. */
+  /** The sim's `webUrl` (`ws://host:port/ws/chat`), or a proxy in front of it. */
   url: string;
   auth: WebClientAuth;
+  /** Sent as `?clientId=` for the sim's connection and eviction records. */
+  clientId?: string;
+  /** Baileys' `qrTimeout`: every QR ref's lifetime (unset: 60 s, then 20 s). */
+  qrTimeoutMs?: number;
+  keepAliveIntervalMs?: number;
+  connectTimeoutMs?: number;
+  defaultQueryTimeoutMs?: number;
+  /** Baileys' queries after login (props, blocklist, privacy); off unless a test is about them. */
+  fireInitQueries?: boolean;
 }
 
 type Listener = (event: keyof BaileysEventMap, data: unknown) => void;
 
+/** Makes this process's Baileys trust chains issued under the sim's root key. */
+export async function trustSim(control: WaSimControlClient): Promise<string> {
+  const { publicKey } = await control.rootKey();
+  await trustSandboxRootKey(publicKey);
+  return publicKey;
+}
+
 /**
- * The real Baileys 7 client pointed at the sim, with the message events it emits recorded so a
- * test can wait for one (`next`) or look back (`seen`); the auth state can be snapshotted, to
- * restart as after a crash. (`baileys-sim.client.ts` is the harness for connection-level tests;
- * trust the sim's root key first, with its `trustSim`.)
+ * The real Baileys 7 client pointed at the sim (trust its root key first, with `trustSim`), with
+ * the events it emits recorded so a test can wait for one (`next`) or look back (`seen`); the
+ * auth state can be snapshotted, to restart as after a crash.
  */
 export class WebClient {
   readonly sock: WASocket;
   private readonly events: { event: keyof BaileysEventMap; data: unknown }[] = [];
   private readonly waiters = new Set<Listener>();
+  private qrsTaken = 0;
+  private closedWith: number | null = null;
 
   constructor(readonly options: WebClientOptions) {
     const { auth } = options;
+    const url = new URL(options.url);
+    if (options.clientId) url.searchParams.set('clientId', options.clientId);
     this.sock = makeWASocket({
-      waWebSocketUrl: options.url,
+      waWebSocketUrl: url.toString(),
       auth: { creds: auth.creds, keys: auth.keys },
       logger: pino({ level: 'silent' }),
-      connectTimeoutMs: 10_000,
-      defaultQueryTimeoutMs: 10_000,
+      browser: ['WhatsApp Gateway', 'Chrome', '1.0.0'],
+      qrTimeout: options.qrTimeoutMs,
+      keepAliveIntervalMs: options.keepAliveIntervalMs ?? 30_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+      defaultQueryTimeoutMs: options.defaultQueryTimeoutMs ?? 10_000,
       markOnlineOnConnect: false,
+      fireInitQueries: options.fireInitQueries ?? false,
+      syncFullHistory: false,
       shouldSyncHistoryMessage: () => false,
-      fireInitQueries: false,
     });
     this.sock.ev.on('creds.update', (update) => Object.assign(auth.creds, update));
     for (const event of ['connection.update', 'messages.upsert', 'messages.update'] as const) {
       this.sock.ev.on(event, (data) => {
+        if (event === 'connection.update') {
+          const u = data as BaileysEventMap['connection.update'];
+          if (u.connection === 'close') this.closedWith ??= closeCodeOf(u);
+        }
         this.events.push({ event, data });
         for (const waiter of this.waiters) waiter(event, data);
       });
@@ -129,51 +157,70 @@ export class WebClient {
     });
   }
 
+  /** The next QR this client shows that no earlier call took (`https://wa.me/settings/linked_devices#…`). */
+  nextQr(timeoutMs = 30_000): Promise<string> {
+    const wanted = this.qrsTaken++;
+    let n = 0;
+    return this.next(
+      'connection.update',
+      (u) => (u.qr && n++ === wanted ? u.qr : undefined),
+      timeoutMs,
+    );
+  }
+
   /** Resolves when the connection is open; rejects if it closes first. */
   opened(): Promise<void> {
     return this.next('connection.update', (u) => {
       if (u.connection === 'open') return true;
-      if (u.connection === 'close') throw new Error(`closed: ${String(u.lastDisconnect?.error)}`);
+      if (u.connection === 'close') throw new Error(`closed with ${closeCodeOf(u)} before open`);
       return undefined;
     }).then(() => undefined);
   }
 
-  /** The status code the connection closed with. */
-  closed(): Promise<number | undefined> {
-    return this.next('connection.update', (u) =>
-      u.connection === 'close'
-        ? {
-            code: (u.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined)
-              ?.output?.statusCode,
-          }
-        : undefined,
-    ).then((c) => c.code);
+  /** The status code the connection closed with (Baileys' `DisconnectReason`; -1 when none). */
+  closed(timeoutMs = 30_000): Promise<number> {
+    return this.next(
+      'connection.update',
+      (u) => (u.connection === 'close' ? closeCodeOf(u) : undefined),
+      timeoutMs,
+    );
   }
 
+  get closeCode(): number | null {
+    return this.closedWith;
+  }
+
+  /** Ends the socket from the client side (no logout). */
   async end(): Promise<void> {
+    if (this.closedWith !== null) return;
     const closed = this.closed();
     await this.sock.end(undefined);
     await closed;
   }
 }
 
+function closeCodeOf(update: BaileysEventMap['connection.update']): number {
+  const error = update.lastDisconnect?.error as { output?: { statusCode?: number } } | undefined;
+  return error?.output?.statusCode ?? -1;
+}
+
 /**
- * Links a new companion by QR: the client shows a QR, the phone scans it through the control
- * API, the sim restarts the stream (515), and the client logs in with what it was given.
+ * Links a new companion by QR, as a user would: the client shows a QR, the phone scans it through
+ * the control API, the sim restarts the stream (515), and the client logs in with what it was
+ * given. Returns the open client.
  */
 export async function linkByQr(
   control: WaSimControlClient,
-  url: string,
+  options: WebClientOptions,
   phoneNumber: string,
-  auth = new WebClientAuth(),
-): Promise<{ client: WebClient; auth: WebClientAuth }> {
-  const pairing = new WebClient({ url, auth });
-  const qr = await pairing.next('connection.update', (u) => u.qr);
+): Promise<WebClient> {
+  const pairing = new WebClient(options);
+  const qr = await pairing.nextQr();
   const restart = pairing.closed();
   await control.scanQr(qr, phoneNumber);
   const code = await restart;
   if (code !== 515) throw new Error(`expected 515 after linking, got ${code}`);
-  const client = new WebClient({ url, auth });
+  const client = new WebClient(options);
   await client.opened();
-  return { client, auth };
+  return client;
 }
