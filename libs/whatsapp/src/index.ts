@@ -1,1 +1,2 @@
 export * from './whatsapp-connection.port.js';
+export * from './listener-taps.js';

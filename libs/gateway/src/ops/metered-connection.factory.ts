@@ -1,8 +1,9 @@
-import type {
-  WaConnection,
-  WaConnectionFactory,
-  WaConnectionOptions,
-  WaSendResult,
+import {
+  tapListener,
+  type WaConnection,
+  type WaConnectionFactory,
+  type WaConnectionOptions,
+  type WaSendResult,
 } from '@wagw/whatsapp';
 import type { GatewayMetrics } from './gateway-metrics.js';
 
@@ -23,23 +24,14 @@ export class MeteredConnectionFactory implements WaConnectionFactory {
 
   create(options: WaConnectionOptions): WaConnection {
     const { metrics } = this;
-    const listener = options.listener;
     const connection = this.inner.create({
       ...options,
-      listener: {
-        onQr: (qr) => listener.onQr(qr),
-        onOpen: (identity) => listener.onOpen(identity),
-        onClose: (reason) => {
-          metrics.disconnects.inc({ code: String(reason.code) });
-          listener.onClose(reason);
-        },
+      listener: tapListener(options.listener, {
+        onClose: (reason) => metrics.disconnects.inc({ code: String(reason.code) }),
         onMessage: (message) => {
           if (!message.fromMe) metrics.messagesReceived.inc();
-          return listener.onMessage(message);
         },
-        onReceipt: (receipt) => listener.onReceipt(receipt),
-        onChannelMessage: (message) => listener.onChannelMessage(message),
-      },
+      }),
     });
     // The gateway sends through sendMessage (every content type; sendText is the adapters' own).
     const sendMessage = connection.sendMessage.bind(connection);

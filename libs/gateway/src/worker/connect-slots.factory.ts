@@ -1,8 +1,8 @@
-import type {
-  WaConnection,
-  WaConnectionFactory,
-  WaConnectionOptions,
-  WaConnectionListener,
+import {
+  tapListener,
+  type WaConnection,
+  type WaConnectionFactory,
+  type WaConnectionOptions,
 } from '@wagw/whatsapp';
 import pLimit, { type LimitFunction } from 'p-limit';
 
@@ -58,24 +58,7 @@ export class ConnectSlotsFactory implements WaConnectionFactory {
       freeSlot = null;
       release?.();
     };
-    const listener = options.listener;
-    const freeing: WaConnectionListener = {
-      onQr: (qr) => {
-        free();
-        listener.onQr(qr);
-      },
-      onOpen: (identity) => {
-        free();
-        listener.onOpen(identity);
-      },
-      onClose: (reason) => {
-        free();
-        listener.onClose(reason);
-      },
-      onMessage: (message) => listener.onMessage(message),
-      onReceipt: (receipt) => listener.onReceipt(receipt),
-      onChannelMessage: (message) => listener.onChannelMessage(message),
-    };
+    const freeing = tapListener(options.listener, { onQr: free, onOpen: free, onClose: free });
     const connection = this.inner.create({ ...options, listener: freeing });
     const connect = connection.connect.bind(connection);
     const close = connection.close.bind(connection);
