@@ -515,7 +515,8 @@ async function stopSessions(ids) {
         `SELECT count(*) AS n FROM sessions WHERE id = ANY($1::bpchar[]) AND desired_state = 'stopped' AND status = 'stopped' AND owner_id IS NULL`,
         [ids],
       )) === ids.length,
-    60_000,
+    // A saturated gateway stops a thousand sessions in more than a minute.
+    Math.max(60_000, ids.length * 150),
     50,
   );
   await foldDrained();

@@ -319,6 +319,32 @@ describe('LeaseRepository', () => {
     expect(await leases.claim(b, 1, TTL)).toEqual([]);
   });
 
+  it('releases many in one statement: each at its owner and epoch, stopped only when asked', async () => {
+    const a = newOwner();
+    const b = newOwner();
+    const ids = await newSessions(ds, org, 4);
+    await leases.claim(a, 3, TTL);
+    await leases.claim(b, 1, TTL);
+    const stored = await readLeases(ds, ids);
+    const ofA = ids.filter((id) => stored.get(id)!.ownerId === a.ownerId);
+    const ofB = ids.find((id) => stored.get(id)!.ownerId === b.ownerId)!;
+
+    const released = await leases.releaseMany(a, [
+      { sessionId: ofA[0]!, epoch: 1, stopDesired: false },
+      { sessionId: ofA[1]!, epoch: 1, stopDesired: true },
+      { sessionId: ofA[2]!, epoch: 2, stopDesired: false }, // not its epoch
+      { sessionId: ofB, epoch: 1, stopDesired: true }, // not its lease
+    ]);
+
+    expect(released).toEqual(new Set([ofA[0], ofA[1]]));
+    const after = await readLeases(ds, ids);
+    expect(after.get(ofA[0]!)).toMatchObject({ ownerId: null, desiredState: 'running' });
+    expect(after.get(ofA[1]!)).toMatchObject({ ownerId: null, desiredState: 'stopped' });
+    expect(after.get(ofA[2]!)).toMatchObject({ ownerId: a.ownerId, desiredState: 'running' });
+    expect(after.get(ofB)).toMatchObject({ ownerId: b.ownerId, desiredState: 'running' });
+    expect(await leases.releaseMany(a, [])).toEqual(new Set());
+  });
+
   it('releaseAll clears every lease of this process and no other', async () => {
     const a = newOwner();
     const b = newOwner();

@@ -197,20 +197,40 @@ export class LeaseRepository {
     epoch: number,
     options: { stopDesired?: boolean } = {},
   ): Promise<boolean> {
-    const stop = options.stopDesired
-      ? `, desired_state = 'stopped',
-         updated_at = CASE WHEN desired_state = 'stopped' THEN updated_at ELSE now() END`
-      : '';
-    const rows = await this.dataSource.query<unknown[]>(
+    const released = await this.releaseMany(owner, [
+      { sessionId, epoch, stopDesired: options.stopDesired === true },
+    ]);
+    return released.has(sessionId);
+  }
+
+  /**
+   * `release` for many leases in one statement (a hand-over, a burst of stops): each is cleared
+   * iff this owner holds it at its epoch, and marked stopped when asked. Returns the ids whose
+   * lease was still this owner's.
+   */
+  async releaseMany(
+    owner: LeaseOwner,
+    leases: readonly (HeldLease & { stopDesired: boolean })[],
+  ): Promise<Set<string>> {
+    if (leases.length === 0) return new Set();
+    const rows = await this.dataSource.query<{ id: string }[]>(
       `WITH released AS (
-         UPDATE sessions SET owner_id = NULL, lease_expires_at = NULL, gateway_id = NULL${stop}
-         WHERE id = $1::bpchar AND owner_id = $2 AND epoch = $3::bigint
-         RETURNING 1
+         UPDATE sessions s SET owner_id = NULL, lease_expires_at = NULL, gateway_id = NULL,
+           desired_state = CASE WHEN h.stop THEN 'stopped' ELSE s.desired_state END,
+           updated_at = CASE WHEN h.stop AND s.desired_state <> 'stopped' THEN now() ELSE s.updated_at END
+         FROM unnest($2::bpchar[], $3::bigint[], $4::bool[]) AS h(id, epoch, stop)
+         WHERE s.id = h.id AND s.owner_id = $1 AND s.epoch = h.epoch
+         RETURNING s.id
        )
-       SELECT 1 FROM released`,
-      [sessionId, owner.ownerId, String(epoch)],
+       SELECT id FROM released`,
+      [
+        owner.ownerId,
+        leases.map((l) => l.sessionId),
+        leases.map((l) => String(l.epoch)),
+        leases.map((l) => l.stopDesired),
+      ],
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.id.trim()));
   }
 
   /** Drain / SIGTERM: clears every lease of this process in one statement; returns how many. */

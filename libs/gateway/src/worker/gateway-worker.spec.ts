@@ -93,7 +93,7 @@ describe('GatewayWorker lease renewal', () => {
         new Promise((resolve) =>
           setTimeout(() => resolve({ draining: false, replaced: false }), HEARTBEAT_MS),
         ),
-      release: () => Promise.resolve(true),
+      releaseMany: () => Promise.resolve(new Set<string>()),
     } as unknown as LeaseRepository;
     const metrics = new GatewayMetrics(false);
     const worker = workerWith(leases, 10, metrics);
@@ -126,7 +126,7 @@ describe('GatewayWorker lease renewal', () => {
       renew: (_owner: unknown, leases: HeldLease[]) =>
         Promise.resolve(leases.map((l) => held(l.sessionId))),
       heartbeat: () => Promise.resolve({ draining: false, replaced: false }),
-      release: () => Promise.resolve(true),
+      releaseMany: () => Promise.resolve(new Set<string>()),
     } as unknown as LeaseRepository;
     const worker = workerWith(leases, 1_000);
     await worker.start();
@@ -144,5 +144,39 @@ describe('GatewayWorker lease renewal', () => {
     const stopped = worker.stop();
     await jest.advanceTimersByTimeAsync(1_000);
     await stopped;
+  });
+
+  it('hands 100 sessions over in one release statement, not 100 queued on the lease pool', async () => {
+    const releases: { sessionId: string; stopDesired: boolean }[][] = [];
+    const ids = Array.from({ length: 100 }, (_, i) => `S-${i}`);
+    let claimed = false;
+    const leases = {
+      register: () => Promise.resolve(),
+      claim: () => {
+        const rows = claimed ? [] : ids.map(held);
+        claimed = true;
+        return Promise.resolve(rows);
+      },
+      renew: (_owner: unknown, leases: HeldLease[]) =>
+        Promise.resolve(leases.map((l) => held(l.sessionId))),
+      heartbeat: () => Promise.resolve({ draining: false, replaced: false }),
+      releaseMany: (_owner: unknown, batch: { sessionId: string; stopDesired: boolean }[]) => {
+        releases.push(batch);
+        return Promise.resolve(new Set(batch.map((l) => l.sessionId)));
+      },
+    } as unknown as LeaseRepository;
+    const worker = workerWith(leases, 1_000);
+    await worker.start();
+    await jest.advanceTimersByTimeAsync(1);
+    expect(worker.sessionsHeld).toBe(100);
+
+    const stopped = worker.stop();
+    await jest.advanceTimersByTimeAsync(1_000);
+    await stopped;
+
+    expect(releases).toHaveLength(1);
+    expect(releases[0]?.map((l) => l.sessionId).sort()).toEqual([...ids].sort());
+    expect(releases[0]?.every((l) => !l.stopDesired)).toBe(true);
+    expect(worker.sessionsHeld).toBe(0);
   });
 });

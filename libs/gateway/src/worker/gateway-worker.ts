@@ -4,8 +4,9 @@ import type { CommandServer, EventPublisher } from '@wagw/messaging';
 import type { WaAuthStore, WaConnectionFactory } from '@wagw/whatsapp';
 import type { Logger } from 'pino';
 import type { LeaseRepository } from '../leases/lease.repository.js';
-import type { ClaimOptions, HeldSession, LeaseOwner } from '../leases/lease.types.js';
+import type { ClaimOptions, HeldLease, HeldSession, LeaseOwner } from '../leases/lease.types.js';
 import type { GatewayMetrics } from '../ops/gateway-metrics.js';
+import { CallBatcher } from './call-batcher.js';
 import { gatewayCommandHandlers } from './command-router.js';
 import { SessionEventFactory } from './event-factory.js';
 import { messageCommandHandlers } from './message-command-router.js';
@@ -44,6 +45,8 @@ interface Held {
 
 const FENCE_CHECK_MS = 100;
 
+type ReleaseCall = HeldLease & { stopDesired: boolean };
+
 /**
  * One gateway worker: claims sessions that should run (up to its capacity), renews all its
  * leases in one statement every TTL/3, fences itself off before a lease can expire when it
@@ -65,9 +68,26 @@ export class GatewayWorker {
   private stopped = false;
   private registered = false;
   private lastRenewOk = 0;
-  /** Nudged sessions waiting for the next claim of nudges, with who waits for each. */
-  private nudges = new Map<string, ((row: HeldSession | undefined) => void)[]>();
-  private nudging = false;
+  /**
+   * "Claim now" nudges (a session was created or started) and lease releases (stops, hand-overs)
+   * that arrive together go as one statement each: a burst of a thousand costs a few statements,
+   * not a thousand round trips queued on the lease pool ahead of the renewal.
+   */
+  private readonly nudges = new CallBatcher<string, HeldSession | undefined>(async (ids) => {
+    const rows = await this.claim({ sessionIds: [...new Set(ids)] });
+    const claimed = new Map(rows.map((row) => [row.sessionId, row]));
+    return ids.map((id) => claimed.get(id));
+  });
+  private readonly releases = new CallBatcher<ReleaseCall, boolean>(async (calls) => {
+    const merged = new Map<string, ReleaseCall>();
+    for (const c of calls) {
+      const key = `${c.sessionId}/${c.epoch}`;
+      const seen = merged.get(key);
+      merged.set(key, seen ? { ...seen, stopDesired: seen.stopDesired || c.stopDesired } : c);
+    }
+    const released = await this.deps.leases.releaseMany(this.owner, [...merged.values()]);
+    return calls.map((c) => released.has(c.sessionId));
+  });
 
   constructor(
     private readonly options: GatewayWorkerOptions,
@@ -203,7 +223,7 @@ export class GatewayWorker {
         },
         release: async ({ stopDesired }) => {
           if (performance.now() >= entry.deadline) return;
-          await this.deps.leases.release(this.owner, row.sessionId, row.epoch, { stopDesired });
+          await this.releases.call({ sessionId: row.sessionId, epoch: row.epoch, stopDesired });
         },
         finished: () => {
           if (this.held.get(row.sessionId) === entry) this.held.delete(row.sessionId);
@@ -322,41 +342,9 @@ export class GatewayWorker {
   }
 
   async claimOne(sessionId: string, forAction: boolean): Promise<HeldSession | undefined> {
-    if (!forAction) return this.claimNudged(sessionId);
+    if (!forAction) return this.nudges.call(sessionId);
     const [row] = await this.claim({ sessionId, forAction });
     return row;
-  }
-
-  /**
-   * A "claim now" nudge (a session was created or started). Nudges that arrive while a claim
-   * of nudges is under way go together in the next one: a burst of a thousand starts costs a
-   * few statements, not a thousand claims queued on the lease pool ahead of the renewal.
-   */
-  private claimNudged(sessionId: string): Promise<HeldSession | undefined> {
-    return new Promise((resolve) => {
-      const waiting = this.nudges.get(sessionId);
-      if (waiting) waiting.push(resolve);
-      else this.nudges.set(sessionId, [resolve]);
-      if (!this.nudging) {
-        this.nudging = true;
-        setImmediate(() => void this.claimNudges());
-      }
-    });
-  }
-
-  private async claimNudges(): Promise<void> {
-    const batch = this.nudges;
-    this.nudges = new Map();
-    let rows: HeldSession[] = [];
-    try {
-      rows = await this.claim({ sessionIds: [...batch.keys()] });
-    } finally {
-      const claimed = new Map(rows.map((row) => [row.sessionId, row]));
-      for (const [sessionId, waiting] of batch)
-        for (const resolve of waiting) resolve(claimed.get(sessionId));
-      if (this.nudges.size > 0) setImmediate(() => void this.claimNudges());
-      else this.nudging = false;
-    }
   }
 
   renewNow(): Promise<void> {
