@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     GATEWAY_SHUTDOWN_TIMEOUT_MS,
     'draining: handing sessions to peers',
     async () => {
-      await runtime.worker.stop();
+      await runtime.stop();
       await messaging.close();
       await ops.close();
       await dataSource.destroy();

@@ -42,6 +42,8 @@ export interface GatewayRuntimeDeps {
 
 export interface GatewayRuntime {
   worker: GatewayWorker;
+  /** Graceful stop: the worker hands its sessions over, then the connect slots stop adjusting. */
+  stop(): Promise<void>;
   metrics: GatewayMetrics;
   connections: WaConnectionFactory;
 }
@@ -94,7 +96,11 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
   const slots = new ConnectSlotsFactory(
     deps.connections ?? createConnectionFactory(deps.config, deps.logger, deps.dataSource),
-    { logins: deps.config.WA_CONNECT_CONCURRENCY, pairings: deps.config.WA_PAIRING_CONCURRENCY },
+    {
+      logins: deps.config.WA_CONNECT_CONCURRENCY,
+      pairings: deps.config.WA_PAIRING_CONCURRENCY,
+      loopLagLimitMs: deps.config.WA_CONNECT_LAG_LIMIT_MS,
+    },
   );
   metrics.connectSlots = slots;
   const connections = new MeteredConnectionFactory(slots, metrics);
@@ -115,5 +121,13 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
       metrics,
     },
   );
-  return { worker, metrics, connections };
+  return {
+    worker,
+    metrics,
+    connections,
+    stop: async () => {
+      await worker.stop();
+      slots.close();
+    },
+  };
 }

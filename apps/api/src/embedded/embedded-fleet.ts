@@ -69,7 +69,7 @@ export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise
   return {
     simulatorUrl: sim?.controlUrl ?? null,
     async stop() {
-      await runtime.worker.stop();
+      await runtime.stop();
       await sim?.close();
     },
   };

@@ -128,6 +128,17 @@ export class GatewayConfig extends NatsSettings {
   @Max(1_000)
   WA_PAIRING_CONCURRENCY = 2;
 
+  /**
+   * Event-loop delay (ms) over which the gateway starts fewer connects at once (halved each
+   * half second while over; one more each half second under half of it), so that a takeover
+   * of hundreds of sessions never delays the lease renewal into a self-fence. 0 = off.
+   */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(60_000)
+  WA_CONNECT_LAG_LIMIT_MS = 500;
+
   /** The sandbox's base URL (only its origin counts); `npm start` embeds one when unset. */
   @Matches(/^(https?|wss?):\/\/[^/\s]+/, { message: 'WA_SIM_URL must be an http(s) or ws(s) URL' })
   WA_SIM_URL = 'http://127.0.0.1:8090';

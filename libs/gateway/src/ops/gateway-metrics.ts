@@ -71,7 +71,11 @@ export class GatewayMetrics {
   });
 
   /** Where the connect-slot gauges read from (the gateway's ConnectSlotsFactory). */
-  connectSlots: { readonly waiting: number; readonly connecting: number } | null = null;
+  connectSlots: {
+    readonly waiting: number;
+    readonly connecting: number;
+    readonly loginSlots: number;
+  } | null = null;
   readonly connectsWaiting: Gauge = new Gauge({
     name: 'gateway_wa_connects_waiting',
     help: 'WhatsApp connects waiting for a slot (WA_CONNECT_CONCURRENCY, WA_PAIRING_CONCURRENCY)',
@@ -83,6 +87,12 @@ export class GatewayMetrics {
     help: 'WhatsApp connects holding a slot: handshake and login under way',
     registers: [this.registry],
     collect: (): void => this.connectsInProgress.set(this.connectSlots?.connecting ?? 0),
+  });
+  readonly connectSlotsGauge: Gauge = new Gauge({
+    name: 'gateway_wa_connect_slots',
+    help: 'Logins allowed at once now: WA_CONNECT_CONCURRENCY, lowered while the event loop is late (WA_CONNECT_LAG_LIMIT_MS)',
+    registers: [this.registry],
+    collect: (): void => this.connectSlotsGauge.set(this.connectSlots?.loginSlots ?? 0),
   });
 
   constructor(defaultMetrics = true) {

@@ -5,11 +5,20 @@ import {
   type WaConnectionOptions,
 } from '@wagw/whatsapp';
 import pLimit, { type LimitFunction } from 'p-limit';
+import {
+  eventLoopDelayReader,
+  type LoopDelayReader,
+  LoopLoadGovernor,
+} from './loop-load.governor.js';
 
 /** Slots for logins of linked devices, and for pairings (a scan's first login included). */
 export interface ConnectSlotLimits {
   logins: number;
   pairings: number;
+  /** Event-loop delay (ms) over which fewer connects start at once (0 = fixed slots). */
+  loopLagLimitMs?: number;
+  /** Where the delay is read (default: a timer measuring how late it fires). */
+  readDelay?: LoopDelayReader;
 }
 
 /**
@@ -27,6 +36,7 @@ export interface ConnectSlotLimits {
 export class ConnectSlotsFactory implements WaConnectionFactory {
   private readonly logins: LimitFunction;
   private readonly pairings: LimitFunction;
+  private readonly governor: LoopLoadGovernor | undefined;
 
   constructor(
     private readonly inner: WaConnectionFactory,
@@ -34,6 +44,27 @@ export class ConnectSlotsFactory implements WaConnectionFactory {
   ) {
     this.logins = pLimit(limits.logins);
     this.pairings = pLimit(limits.pairings);
+    if (limits.loopLagLimitMs) {
+      this.governor = new LoopLoadGovernor(
+        [
+          { limit: this.logins, max: limits.logins },
+          { limit: this.pairings, max: limits.pairings },
+        ],
+        limits.loopLagLimitMs,
+        limits.readDelay ?? eventLoopDelayReader(),
+      );
+      this.governor.start();
+    }
+  }
+
+  /** Logins allowed at once now (lowered while the event loop is overloaded). */
+  get loginSlots(): number {
+    return this.logins.concurrency;
+  }
+
+  /** Stops adjusting the slots (the process is stopping). */
+  close(): void {
+    this.governor?.stop();
   }
 
   get driver(): string {
