@@ -83,7 +83,6 @@ export class WebClient {
   private readonly events: { event: keyof BaileysEventMap; data: unknown }[] = [];
   private readonly waiters = new Set<Listener>();
   private qrsTaken = 0;
-  private closedWith: number | null = null;
 
   constructor(readonly options: WebClientOptions) {
     const { auth } = options;
@@ -106,10 +105,6 @@ export class WebClient {
     this.sock.ev.on('creds.update', (update) => Object.assign(auth.creds, update));
     for (const event of ['connection.update', 'messages.upsert', 'messages.update'] as const) {
       this.sock.ev.on(event, (data) => {
-        if (event === 'connection.update') {
-          const u = data as BaileysEventMap['connection.update'];
-          if (u.connection === 'close') this.closedWith ??= closeCodeOf(u);
-        }
         this.events.push({ event, data });
         for (const waiter of this.waiters) waiter(event, data);
       });
@@ -186,13 +181,15 @@ export class WebClient {
     );
   }
 
+  /** The code the connection closed with, or null while it has not closed. */
   get closeCode(): number | null {
-    return this.closedWith;
+    const close = this.seen('connection.update').find((u) => u.connection === 'close');
+    return close ? closeCodeOf(close) : null;
   }
 
   /** Ends the socket from the client side (no logout). */
   async end(): Promise<void> {
-    if (this.closedWith !== null) return;
+    if (this.closeCode !== null) return;
     const closed = this.closed();
     await this.sock.end(undefined);
     await closed;

@@ -7,6 +7,7 @@ import type {
   HeldLease,
   HeldSession,
   LeaseOwner,
+  LeaseRelease,
 } from './lease.types.js';
 
 /** Columns a worker needs to run a session, as `sessions` rows are returned by claim and renew. */
@@ -208,10 +209,7 @@ export class LeaseRepository {
    * iff this owner holds it at its epoch, and marked stopped when asked. Returns the ids whose
    * lease was still this owner's.
    */
-  async releaseMany(
-    owner: LeaseOwner,
-    leases: readonly (HeldLease & { stopDesired: boolean })[],
-  ): Promise<Set<string>> {
+  async releaseMany(owner: LeaseOwner, leases: readonly LeaseRelease[]): Promise<Set<string>> {
     if (leases.length === 0) return new Set();
     const rows = await this.dataSource.query<{ id: string }[]>(
       `WITH released AS (

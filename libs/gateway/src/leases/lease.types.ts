@@ -53,6 +53,11 @@ export interface HeldLease {
   epoch: number;
 }
 
+/** A lease to release; `stopDesired` also records that the session should not run. */
+export interface LeaseRelease extends HeldLease {
+  stopDesired: boolean;
+}
+
 /** The fencing token of a write: it takes effect only while this owner holds the lease at this epoch. */
 export interface LeaseFence {
   ownerId: string;

@@ -18,7 +18,9 @@ describe('CallBatcher', () => {
       Array.from({ length: 102 }, (_, n) => `r${n}`),
     );
     expect(batches.map((b) => b.length)).toEqual([100, 2]);
-    expect(batcher.busy).toBe(false);
+    // Idle again: a later call starts a batch of its own.
+    expect(await batcher.call(102)).toBe('r102');
+    expect(batches.map((b) => b.length)).toEqual([100, 2, 1]);
   });
 
   it('rejects every call of a failed batch, and the next batch runs', async () => {

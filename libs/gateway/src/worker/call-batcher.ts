@@ -10,11 +10,6 @@ export class CallBatcher<I, R> {
 
   constructor(private readonly run: (inputs: readonly I[]) => Promise<readonly R[]>) {}
 
-  /** Batches under way or waiting. */
-  get busy(): boolean {
-    return this.running;
-  }
-
   call(input: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.pending.push({ input, resolve, reject });

@@ -5,11 +5,7 @@ import {
   type WaConnectionOptions,
 } from '@wagw/whatsapp';
 import pLimit, { type LimitFunction } from 'p-limit';
-import {
-  eventLoopDelayReader,
-  type LoopDelayReader,
-  LoopLoadGovernor,
-} from './loop-load.governor.js';
+import { eventLoopDelayReader, LoopLoadGovernor } from './loop-load.governor.js';
 
 /** Slots for logins of linked devices, and for pairings (a scan's first login included). */
 export interface ConnectSlotLimits {
@@ -17,8 +13,6 @@ export interface ConnectSlotLimits {
   pairings: number;
   /** Event-loop delay (ms) over which fewer connects start at once (0 = fixed slots). */
   loopLagLimitMs?: number;
-  /** Where the delay is read (default: a timer measuring how late it fires). */
-  readDelay?: LoopDelayReader;
 }
 
 /**
@@ -51,7 +45,7 @@ export class ConnectSlotsFactory implements WaConnectionFactory {
           { limit: this.pairings, max: limits.pairings },
         ],
         limits.loopLagLimitMs,
-        limits.readDelay ?? eventLoopDelayReader(),
+        eventLoopDelayReader(),
       );
       this.governor.start();
     }

@@ -4,7 +4,7 @@ import type { CommandServer, EventPublisher } from '@wagw/messaging';
 import type { WaAuthStore, WaConnectionFactory } from '@wagw/whatsapp';
 import type { Logger } from 'pino';
 import type { LeaseRepository } from '../leases/lease.repository.js';
-import type { ClaimOptions, HeldLease, HeldSession, LeaseOwner } from '../leases/lease.types.js';
+import type { ClaimOptions, HeldSession, LeaseOwner, LeaseRelease } from '../leases/lease.types.js';
 import type { GatewayMetrics } from '../ops/gateway-metrics.js';
 import { CallBatcher } from './call-batcher.js';
 import { gatewayCommandHandlers } from './command-router.js';
@@ -45,8 +45,6 @@ interface Held {
 
 const FENCE_CHECK_MS = 100;
 
-type ReleaseCall = HeldLease & { stopDesired: boolean };
-
 /**
  * One gateway worker: claims sessions that should run (up to its capacity), renews all its
  * leases in one statement every TTL/3, fences itself off before a lease can expire when it
@@ -78,8 +76,8 @@ export class GatewayWorker {
     const claimed = new Map(rows.map((row) => [row.sessionId, row]));
     return ids.map((id) => claimed.get(id));
   });
-  private readonly releases = new CallBatcher<ReleaseCall, boolean>(async (calls) => {
-    const merged = new Map<string, ReleaseCall>();
+  private readonly releases = new CallBatcher<LeaseRelease, boolean>(async (calls) => {
+    const merged = new Map<string, LeaseRelease>();
     for (const c of calls) {
       const key = `${c.sessionId}/${c.epoch}`;
       const seen = merged.get(key);
