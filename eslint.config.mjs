@@ -33,13 +33,18 @@ export default tseslint.config(
             { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:persistence', onlyDependOnLibsWithTags: ['type:domain'] },
-            { sourceTag: 'type:wa-sim', onlyDependOnLibsWithTags: [] },
+            // Signal's signatures, shared by the simulated network and the Baileys adapter.
+            { sourceTag: 'type:crypto', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:wa-sim', onlyDependOnLibsWithTags: ['type:crypto'] },
             {
               sourceTag: 'type:whatsapp',
               onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:wa-sim'],
             },
             // An adapter implements the port; nothing but the gateway runtime picks one.
-            { sourceTag: 'type:whatsapp-adapter', onlyDependOnLibsWithTags: ['type:whatsapp'] },
+            {
+              sourceTag: 'type:whatsapp-adapter',
+              onlyDependOnLibsWithTags: ['type:whatsapp', 'type:crypto'],
+            },
             { sourceTag: 'type:messaging', onlyDependOnLibsWithTags: ['type:contracts'] },
             {
               sourceTag: 'type:gateway',
@@ -74,7 +79,7 @@ export default tseslint.config(
                 'type:gateway',
               ],
             },
-            { sourceTag: 'scope:wa-sim', onlyDependOnLibsWithTags: ['type:wa-sim'] },
+            { sourceTag: 'scope:wa-sim', onlyDependOnLibsWithTags: ['type:wa-sim', 'type:crypto'] },
             // The SDK is what users install: it stands alone. The console uses nothing else.
             { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:console', onlyDependOnLibsWithTags: ['type:sdk'] },

@@ -3,9 +3,9 @@ import {
   startWaSim,
   WaSimControlClient,
   WaSimControlError,
-  xeddsaVerify,
   type WaSimServer,
 } from '@wagw/wa-sim';
+import { xeddsaVerify } from '@wagw/xeddsa';
 import {
   Curve,
   DisconnectReason,

@@ -20,7 +20,6 @@ export * from './client/wa-sim-control.client.js';
 // importing this package (the control client) stays light.
 export type { WebSimNetwork, WebSimNetworkOptions } from './web/web-sim.network.js';
 export type { WebServerIdentity } from './web/root-key.store.js';
-export { xeddsaVerify } from './web/xeddsa.verify.js';
 export type {
   PhoneAddressing,
   WebMessageRecord,

@@ -1,9 +1,20 @@
 import type * as BaileysModule from '@whiskeysockets/baileys';
+import { useNativeSignatureCheck } from './native-signatures.js';
 
 export type Baileys = typeof BaileysModule;
 let loaded: Promise<Baileys> | null = null;
 
-/** Baileys is ESM-only and heavy (protobufs, libsignal): loaded on first use. */
+/**
+ * Baileys is ESM-only and heavy (protobufs, libsignal): loaded on first use, with libsignal's
+ * signature checks made native (`native-signatures.ts`).
+ */
 export function loadBaileys(): Promise<Baileys> {
-  return (loaded ??= import('@whiskeysockets/baileys'));
+  // The same module instance libsignal requires: one copy in the tree, one loader's cache
+  // (Node's, or a test runner's own registry).
+  return (loaded ??= Promise.all([import('@whiskeysockets/baileys'), import('curve25519-js')]).then(
+    ([baileys, curve]) => {
+      useNativeSignatureCheck(curve.default);
+      return baileys;
+    },
+  ));
 }

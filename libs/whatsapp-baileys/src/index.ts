@@ -5,3 +5,4 @@ export * from './baileys-connection.factory.js';
 export * from './sandbox/sandbox-network.js';
 export * from './baileys-message.mapper.js';
 export { loadBaileys } from './baileys.module.js';
+export { useNativeSignatureCheck } from './native-signatures.js';

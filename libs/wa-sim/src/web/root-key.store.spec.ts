@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Curve, proto } from '@whiskeysockets/baileys';
 import { issueServerIdentity, keyPairFromPrivate, loadRootKey } from './root-key.store.js';
-import { xeddsaVerify } from './xeddsa.verify.js';
+import { xeddsaVerify } from '@wagw/xeddsa';
 
 describe('the WhatsApp Web root key', () => {
   const dirs: string[] = [];

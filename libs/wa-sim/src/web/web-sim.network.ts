@@ -43,7 +43,7 @@ import {
   type WebIqDirectory,
 } from './web-iq.answers.js';
 import { WebConnection, type WebConnectionEvents, type WebSocketLike } from './web.connection.js';
-import { xeddsaVerify } from './xeddsa.verify.js';
+import { xeddsaVerify } from '@wagw/xeddsa';
 
 export interface WebSimNetworkOptions {
   identity: WebServerIdentity;

@@ -1,0 +1,1 @@
+export { xeddsaVerify } from './xeddsa.verify.js';
