@@ -32,6 +32,8 @@ class Recorder implements WaConnectionListener {
   slowMs = 0;
   /** A message with this text waits for `hold` (resolve: stored; reject: not stored). */
   holdText: string | null = null;
+  /** Likewise the receipt `read` of the message with this id. */
+  holdRead: string | null = null;
   hold: Promise<void> = Promise.resolve();
   holding = false;
   private waiters: (() => void)[] = [];
@@ -57,6 +59,11 @@ class Recorder implements WaConnectionListener {
     await this.handle(() => this.messages.push(message));
   }
   async onReceipt(receipt: WaReceipt): Promise<void> {
+    if (receipt.status === 'read' && receipt.messageId === this.holdRead) {
+      this.holding = true;
+      this.wake();
+      await this.hold;
+    }
     await this.handle(() => this.receipts.push(receipt));
   }
   async onChannelMessage(message: WaChannelMessage): Promise<void> {
@@ -425,5 +432,81 @@ describe('the Baileys adapter against wa-sim: every content type in and out', ()
     for (let i = 0; i < 50 && (await queued()) !== 0; i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(await queued()).toBe(0);
+  }, 60_000);
+
+  it('acknowledges a receipt only once the listener stored it; one not stored comes again', async () => {
+    const queued = async (): Promise<number> => (await control.device(PHONE)).queued ?? -1;
+    const settled = async (): Promise<number> => {
+      for (let i = 0; i < 50 && (await queued()) !== 0; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      return queued();
+    };
+    const sent = await conn.sendMessage(
+      FRIEND_JID,
+      { type: 'text', text: 'read me' },
+      { replyTo: null, mentions: [] },
+    );
+    await listener.until('delivered', () =>
+      listener.receipts.find((r) => r.messageId === sent.id && r.status === 'delivered'),
+    );
+    expect(await settled()).toBe(0);
+
+    let fail!: (e: Error) => void;
+    listener.holding = false;
+    listener.holdRead = sent.id;
+    listener.hold = new Promise<void>((_, reject) => (fail = reject));
+    await control.readMessages(FRIEND, [sent.id]);
+    await listener.until('the hand-over started', () => listener.holding);
+    await new Promise((r) => setTimeout(r, 300));
+    // Baileys has written its acknowledgement of the receipt; it is held, the network waits.
+    expect(await queued()).toBe(1);
+    fail(new Error('the event store is down'));
+    expect(await listener.until('closed', () => listener.closed)).toBe(428);
+    expect(await queued()).toBe(1);
+
+    ({ conn, listener } = await connect());
+    await listener.until('open', () => listener.opened);
+    await listener.until('the read receipt again', () =>
+      listener.receipts.find((r) => r.messageId === sent.id && r.status === 'read'),
+    );
+    expect(await settled()).toBe(0);
+  }, 60_000);
+
+  it('reports a send written behind a message still being stored only once its frame left; fails it when the connection ends first', async () => {
+    const pending = (p: Promise<unknown>, ms: number): Promise<boolean> =>
+      Promise.race([
+        p.then(
+          () => false,
+          () => false,
+        ),
+        new Promise<boolean>((r) => setTimeout(() => r(true), ms)),
+      ]);
+    const text = { replyTo: null, mentions: [] };
+    let release!: () => void;
+    listener.holding = false;
+    listener.holdText = 'hold the line';
+    listener.hold = new Promise<void>((resolve) => (release = resolve));
+    await control.sendMessage(FRIEND, PHONE, 'hold the line');
+    await listener.until('the hand-over started', () => listener.holding);
+    const send = conn.sendMessage(FRIEND_JID, { type: 'text', text: 'behind it' }, text);
+    expect(await pending(send, 500)).toBe(true);
+    release();
+    const sent = await send;
+    expect((await phoneGot(sent.id)).content).toMatchObject({ text: 'behind it' });
+
+    let fail!: (e: Error) => void;
+    listener.holding = false;
+    listener.holdText = 'and fail';
+    listener.hold = new Promise<void>((_, reject) => (fail = reject));
+    await control.sendMessage(FRIEND, PHONE, 'and fail');
+    await listener.until('the hand-over started', () => listener.holding);
+    const lost = conn.sendMessage(FRIEND_JID, { type: 'text', text: 'never left' }, text);
+    expect(await pending(lost, 500)).toBe(true);
+    fail(new Error('the event store is down'));
+    await expect(lost).rejects.toThrow('the connection is closing');
+    expect(await listener.until('closed', () => listener.closed)).toBe(428);
+    ({ conn, listener } = await connect());
+    await listener.until('open', () => listener.opened);
+    await listener.until('redelivered', () => listener.messages.find((m) => m.text === 'and fail'));
   }, 60_000);
 });

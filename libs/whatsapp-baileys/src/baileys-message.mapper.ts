@@ -6,9 +6,10 @@ import {
   type WaMessageContent,
   type WaMessageMedia as MessageMedia,
   type WaMessageType as MessageType,
+  type WaReceipt,
   type WaSendOptions,
 } from '@wagw/whatsapp';
-import type { AnyMessageContent, proto, WAMessage } from '@whiskeysockets/baileys';
+import type { AnyMessageContent, BinaryNode, proto, WAMessage } from '@whiskeysockets/baileys';
 
 /**
  * Baileys' messages ⇄ the port's: what an inbound `WAMessage` is (type, text or caption, media
@@ -191,6 +192,45 @@ export function toInbound(message: WAMessage, unwrap: Unwrap): WaInboundMessage 
  */
 function phoneJidFirst(jid: string, alt: string | null | undefined): string {
   return jid.endsWith('@lid') && alt?.endsWith('@s.whatsapp.net') ? alt : jid;
+}
+
+/** A receipt's `type` → what it says of a message we sent (Baileys' `getStatusFromReceiptType`). */
+const RECEIPT_STATUS: Record<string, WaReceipt['status']> = {
+  '': 'delivered',
+  read: 'read',
+  'read-self': 'read',
+  played: 'read',
+};
+
+const userOf = (jid: string | undefined): string | undefined => jid?.split('@')[0]?.split(':')[0];
+
+/**
+ * The delivery and read receipts a `receipt` stanza brings for messages this account sent in a
+ * 1:1 chat (`id` and every `list/item` id), read as Baileys' `handleReceipt` reads them: from a
+ * peer (not one of our own devices), no `recipient` (that names a message we received), not a
+ * group, broadcast or channel. Anything else (retry, sender, inactive, our own devices' reads):
+ * none. `me`: the account's phone and LID jids.
+ */
+export function receiptsOf(
+  node: BinaryNode,
+  me: { id: string; lid?: string } | undefined,
+): WaReceipt[] {
+  const { from, id, recipient, participant, type, t } = node.attrs;
+  const status = RECEIPT_STATUS[type ?? ''];
+  if (!status || !from || !id || recipient) return [];
+  if (!from.endsWith('@s.whatsapp.net') && !from.endsWith('@lid')) return [];
+  const sender = userOf(participant || from);
+  if (sender === userOf(me?.id) || sender === userOf(me?.lid)) return [];
+  const list = Array.isArray(node.content)
+    ? node.content.find((child) => child.tag === 'list')
+    : undefined;
+  const items = Array.isArray(list?.content)
+    ? list.content.filter((child) => child.tag === 'item').map((item) => item.attrs.id)
+    : [];
+  const timestamp = t && /^\d+$/.test(t) ? Number(t) * 1000 : Date.now();
+  return [id, ...items]
+    .filter((messageId): messageId is string => !!messageId)
+    .map((messageId) => ({ messageId, chatJid: from, status, timestamp }));
 }
 
 /** A channel (newsletter) post. */

@@ -25,6 +25,7 @@ import { type BoundedCacheStore } from './auth/bounded-cache.store.js';
 import {
   mediaSha256,
   rawOf,
+  receiptsOf,
   toBaileysContent,
   toChannelMessage,
   toInbound,
@@ -99,6 +100,7 @@ export class BaileysConnection implements WaConnection {
   private inbound: Promise<void> = Promise.resolve();
   private pendingInbound = 0;
   private lastTimestamp = 0;
+  private receiptCount = 0;
   private readonly arrivals = new Map<string, number>();
   /** Holds acknowledgements until their message is stored (null: the socket could not be wrapped). */
   private gate: InboundAckGate | null = null;
@@ -149,7 +151,7 @@ export class BaileysConnection implements WaConnection {
       // then the message store (which outlives this process and its lease).
       getMessage: (key) => this.storedMessage(key),
       // Our own sends are reported by sendMessage's result, not echoed as upserts: an echo would
-      // store them a second time as "received", and receipts are then plain messages.update.
+      // store them a second time as "received".
       emitOwnEvents: false,
       ...(mediaAgent ? { fetchAgent: mediaAgent } : {}),
       ...(url ? { waWebSocketUrl: url.toString() } : {}),
@@ -167,8 +169,8 @@ export class BaileysConnection implements WaConnection {
     // Stamped as they come off the socket, in the network's order (Baileys may upsert
     // concurrently handled messages in another order): see `refine`.
     sock.ws.on('CB:message', (node: BinaryNode) => this.noteArrival(node));
+    sock.ws.on('CB:receipt', (node: BinaryNode) => this.onReceipt(node, auth.state.creds.me));
     this.gate = gateAcks(sock, this.log);
-    sock.ev.on('messages.update', (updates) => this.onMessageUpdates(updates));
   }
 
   async requestPairingCode(phoneNumber: string): Promise<{ code: string; expiresAt: number }> {
@@ -202,6 +204,8 @@ export class BaileysConnection implements WaConnection {
       ...(quoted ? { quoted } : {}),
     });
     if (!sent?.key.id) throw new Error('the message was not sent');
+    // Written behind an inbound message still being stored, its frame has not left yet.
+    await this.gate?.flushed();
     return {
       id: sent.key.id,
       chatJid: sent.key.remoteJid ?? to,
@@ -309,19 +313,23 @@ export class BaileysConnection implements WaConnection {
     }
   }
 
-  private onMessageUpdates(updates: BaileysEventMap['messages.update']): void {
-    for (const { key, update } of updates) {
-      const status = Number(update.status ?? 0);
-      // WAMessageStatus: 3 = delivered to the device, 4 = read.
-      if (!key.id || !key.remoteJid || !key.fromMe || status < 3) continue;
-      const receipt = {
-        messageId: key.id,
-        chatJid: key.remoteJid,
-        status: status >= 4 ? ('read' as const) : ('delivered' as const),
-        timestamp: Date.now(),
-      };
-      this.handOver('receipt', () => this.options.listener.onReceipt(receipt));
-    }
+  /**
+   * Delivery and read receipts of our messages, read off the stanza and held like a message:
+   * Baileys acknowledges a receipt to the network before its `messages.update` leaves its event
+   * buffer, so that event comes too late to hold the acknowledgement until the receipt is stored.
+   */
+  private onReceipt(node: BinaryNode, me: WaMe | undefined): void {
+    const receipts = receiptsOf(node, me);
+    if (receipts.length === 0) return;
+    const key = `receipt#${++this.receiptCount}`;
+    this.gate?.arrived(key);
+    this.handOver(
+      'receipt',
+      async () => {
+        for (const receipt of receipts) await this.options.listener.onReceipt(receipt);
+      },
+      key,
+    );
   }
 
   /**
@@ -332,7 +340,7 @@ export class BaileysConnection implements WaConnection {
    * every frame after it) until the hand-over resolves. A rejected hand-over ends the connection
    * with the acknowledgement unsent: the network delivers the message again at the next login.
    */
-  private handOver(kind: string, call: () => Promise<void>, id?: string): void {
+  private handOver(kind: string, call: () => Promise<void>, id: string): void {
     if (this.finished) return;
     this.pendingInbound += 1;
     this.inbound = this.inbound
@@ -341,12 +349,10 @@ export class BaileysConnection implements WaConnection {
         return call();
       })
       .then(
-        () => {
-          if (id) this.gate?.settle(id);
-        },
+        () => this.gate?.settle(id),
         (error: unknown) => {
           this.log.error({ err: error }, `inbound ${kind} not stored: not acknowledged`);
-          if (id) this.unacknowledged();
+          this.unacknowledged();
         },
       )
       .finally(() => {

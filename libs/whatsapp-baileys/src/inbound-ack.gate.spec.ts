@@ -128,4 +128,25 @@ describe('InboundAckGate', () => {
     await gate.written();
     expect(stored).toEqual(['idle', 'session after m1', 'session after m2']);
   });
+
+  it('tells a sender when its held frame reached the socket, or that it never will', async () => {
+    const { wire, gate } = setup();
+    await expect(gate.flushed()).resolves.toBeUndefined();
+    gate.arrived('m1');
+    gate.frame('outgoing message');
+    let sent = false;
+    const flushed = gate.flushed().then(() => (sent = true));
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toBe(false);
+    gate.settle('m1');
+    await flushed;
+    expect(wire).toEqual(['outgoing message']);
+
+    gate.arrived('m2');
+    gate.frame('lost with the connection');
+    const lost = gate.flushed();
+    gate.discard();
+    await expect(lost).rejects.toThrow('the connection is closing');
+    await expect(gate.flushed()).rejects.toThrow('the connection is closing');
+  });
 });

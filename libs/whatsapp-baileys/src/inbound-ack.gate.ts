@@ -4,6 +4,8 @@ interface HeldFrame {
   data: unknown;
   /** The last inbound message that had arrived when this frame was written. */
   watermark: number;
+  /** `flushed()` callers waiting for this frame to reach the socket. */
+  waiters?: { resolve: () => void; reject: (error: Error) => void }[];
 }
 
 /**
@@ -63,7 +65,7 @@ export class InboundAckGate {
   /** Baileys writes a frame. */
   frame(data: unknown, cb?: (err?: Error) => void): void {
     if (this.dead) {
-      if (cb) process.nextTick(cb, new Error('the connection is closing'));
+      if (cb) process.nextTick(cb, closing());
       return;
     }
     if (this.held.length === 0 && this.settledUpTo >= this.arrivals) {
@@ -91,6 +93,17 @@ export class InboundAckGate {
     this.writes.push({ run: write, watermark: this.arrivals });
   }
 
+  /**
+   * Resolves once every frame written so far has reached the socket; rejects when the
+   * connection ends first (those frames never leave). A send is reported sent only after this:
+   * held behind an inbound message, its frame has not left yet.
+   */
+  flushed(): Promise<void> {
+    const last = this.held[this.held.length - 1];
+    if (!last) return this.dead ? Promise.reject(closing()) : Promise.resolve();
+    return new Promise((resolve, reject) => (last.waiters ??= []).push({ resolve, reject }));
+  }
+
   /** Resolves once every write started so far has finished. */
   written(): Promise<void> {
     return this.writing;
@@ -104,6 +117,8 @@ export class InboundAckGate {
   /** The connection is ending: nothing held is sent any more (and nothing after it). */
   discard(): void {
     this.dead = true;
+    for (const frame of this.held)
+      for (const waiter of frame.waiters ?? []) waiter.reject(closing());
     this.held.length = 0;
     this.writes.length = 0;
     for (const { timer } of this.pending.values()) clearTimeout(timer);
@@ -121,7 +136,13 @@ export class InboundAckGate {
       const frame = this.held.shift()!;
       this.send(frame.data, (err) => {
         if (err) this.onError(err);
+        for (const waiter of frame.waiters ?? []) {
+          if (err) waiter.reject(err);
+          else waiter.resolve();
+        }
       });
     }
   }
 }
+
+const closing = (): Error => new Error('the connection is closing');
