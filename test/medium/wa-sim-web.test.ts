@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import {
-  startWaSim,
-  WaSimControlClient,
-  WaSimControlError,
-  type WaSimServer,
-} from '@wagw/wa-sim';
+import { startWaSim, WaSimControlClient, WaSimControlError, type WaSimServer } from '@wagw/wa-sim';
 import { xeddsaVerify } from '@wagw/xeddsa';
 import {
   Curve,
