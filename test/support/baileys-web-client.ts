@@ -1,5 +1,5 @@
 import type { WaSimControlClient } from '@wagw/wa-sim';
-import { trustSandboxRootKey } from '@wagw/whatsapp-baileys';
+import { trustSandboxRootKey, useNativeSignatureCheck } from '@wagw/whatsapp-baileys';
 import {
   BufferJSON,
   initAuthCreds,
@@ -11,7 +11,11 @@ import {
   type SignalKeyStore,
   type WASocket,
 } from '@whiskeysockets/baileys';
+import curve from 'curve25519-js';
 import { pino } from 'pino';
+
+// As the gateway's Baileys does (`loadBaileys`): libsignal checks signatures natively.
+useNativeSignatureCheck(curve);
 
 type KeyType = keyof SignalDataTypeMap;
 
