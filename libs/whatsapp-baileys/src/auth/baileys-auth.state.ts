@@ -109,8 +109,11 @@ export async function loadBaileysAuthState(
     },
   };
   const cache = new BoundedCacheStore({
-    max: options.keyCacheMax ?? 2_000,
+    max: options.keyCacheMax ?? 512,
     ttlMs: options.keyCacheTtlMs ?? 5 * 60_000,
+    // One-time prekeys are written by the hundred at an upload and each read at most once (by
+    // the first message of a new contact): cached, a freshly paired session held 812 key pairs.
+    uncached: (key) => key.startsWith('pre-key.'),
   });
   return {
     state: { creds, keys: makeCacheableSignalKeyStore(keys, logger, cache) },

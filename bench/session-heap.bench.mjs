@@ -1,0 +1,142 @@
+// Heap per open Baileys session: the gateway's own Baileys adapter (BaileysConnectionFactory,
+// `@wagw/whatsapp-baileys`) against the built wa-sim in its own process, nothing else in this
+// process's heap.
+//
+//   npm run build && node --expose-gc bench/session-heap.bench.mjs    (npm run bench:session-heap)
+//
+// Prints one table: JS heap per session (after full GCs) with BENCH_SESSIONS connections open,
+// (1) on their first login after pairing (the 812 one-time prekeys just generated and uploaded)
+// and (2) after every session reconnected once and BENCH_SETTLE_MS passed (a takeover holder's
+// steady state; Baileys keeps a closed socket's context for its 30 s prekey-upload timer). The
+// auth store here keeps its values in this heap (the gateway keeps them in Postgres): its bytes
+// are measured and shown apart.
+// Options (env): BENCH_SESSIONS=50 BENCH_SETTLE_MS=35000
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WaSimControlClient } from '@wagw/wa-sim';
+import { BaileysConnectionFactory, trustSandboxRootKey } from '@wagw/whatsapp-baileys';
+import { pino } from 'pino';
+import { killAllChildren, sleep, startSimProcess } from './lib/procs.mjs';
+import { envInt } from './lib/services.mjs';
+
+const N = Math.max(1, envInt('BENCH_SESSIONS', 50));
+const SETTLE_MS = envInt('BENCH_SETTLE_MS', 35_000);
+if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
+
+/** The port's auth store in memory (the gateway's is Postgres), with its size in bytes. */
+class MemoryAuthStore {
+  creds = null;
+  keys = new Map();
+  readCreds = async () => this.creds;
+  writeCreds = async (creds) => void (this.creds = creds);
+  readKeys = async (type, ids) =>
+    new Map(
+      ids.flatMap((id) =>
+        this.keys.has(`${type}/${id}`) ? [[id, this.keys.get(`${type}/${id}`)]] : [],
+      ),
+    );
+  writeKeys = async (entries) => {
+    for (const e of entries)
+      if (e.value === null) this.keys.delete(`${e.type}/${e.id}`);
+      else this.keys.set(`${e.type}/${e.id}`, e.value);
+  };
+  clear = async () => {
+    this.creds = null;
+    this.keys.clear();
+  };
+  bytes() {
+    let n = this.creds?.length ?? 0;
+    for (const [k, v] of this.keys) n += k.length + v.length;
+    return n;
+  }
+}
+
+/** A listener that records what the connection reports and wakes a waiter on each. */
+function recorder() {
+  const seen = { qr: null, opened: false, closed: null };
+  let wake = () => {};
+  const until = async (check) => {
+    while (!check()) await new Promise((r) => (wake = r));
+  };
+  const note = (update) => {
+    Object.assign(seen, update);
+    wake();
+  };
+  return {
+    seen,
+    until,
+    onQr: ({ qr }) => note({ qr }),
+    onOpen: () => note({ opened: true }),
+    onClose: ({ code }) => note({ closed: code }),
+    onMessage: async () => {},
+    onReceipt: async () => {},
+    onChannelMessage: async () => {},
+  };
+}
+
+const heapUsed = () => {
+  for (let i = 0; i < 4; i++) global.gc();
+  return process.memoryUsage().heapUsed;
+};
+
+const dataDir = join(tmpdir(), `session-heap-${randomBytes(4).toString('hex')}`);
+const sim = await startSimProcess(dataDir);
+try {
+  const control = new WaSimControlClient(sim.controlUrl);
+  await trustSandboxRootKey((await control.rootKey()).publicKey);
+  const factory = new BaileysConnectionFactory({
+    logger: pino({ level: 'silent' }),
+    waWebSocketUrl: sim.webUrl,
+    connectTimeoutMs: 20_000,
+  });
+  const open = async (sessionId, auth) => {
+    const listener = recorder();
+    const connection = factory.create({ sessionId, clientId: 'heap-bench', auth, listener });
+    await connection.connect();
+    return { connection, listener };
+  };
+  const sessions = [];
+  const idle = heapUsed();
+  for (let i = 0; i < N; i++) {
+    const auth = new MemoryAuthStore();
+    const pairing = await open(`s${i}`, auth);
+    await pairing.listener.until(() => pairing.listener.seen.qr);
+    await control.scanQr(pairing.listener.seen.qr, `62813${String(i).padStart(7, '0')}`);
+    await pairing.listener.until(() => pairing.listener.seen.closed !== null);
+    const first = await open(`s${i}`, auth);
+    await first.listener.until(() => first.listener.seen.opened);
+    sessions.push({ auth, ...first });
+  }
+  await sleep(2_000);
+  const rows = [];
+  const measure = (phase) => {
+    const used = heapUsed() - idle;
+    const store = sessions.reduce((n, s) => n + s.auth.bytes(), 0);
+    rows.push({
+      phase,
+      sessions: N,
+      'heap per session (KB)': Math.round(used / N / 1024),
+      'of which auth-store strings (KB)': Math.round(store / N / 1024),
+      'heap per session without them (KB)': Math.round((used - store) / N / 1024),
+    });
+  };
+  measure('first login after pairing');
+  for (const [i, s] of sessions.entries()) {
+    await s.connection.close();
+    Object.assign(s, await open(`s${i}`, s.auth));
+    await s.listener.until(() => s.listener.seen.opened);
+  }
+  await sleep(SETTLE_MS);
+  measure(`reconnected, ${SETTLE_MS / 1000} s later`);
+  console.log(
+    `\nSession heap — Node ${process.version}, BENCH_SESSIONS=${N} BENCH_SETTLE_MS=${SETTLE_MS}`,
+  );
+  console.table(rows);
+  for (const s of sessions) await s.connection.close();
+} finally {
+  killAllChildren();
+  rmSync(dataDir, { recursive: true, force: true });
+}
+process.exit(0);
