@@ -147,6 +147,13 @@ describe('InboundAckGate', () => {
     const lost = gate.flushed();
     gate.discard();
     await expect(lost).rejects.toThrow('the connection is closing');
-    await expect(gate.flushed()).rejects.toThrow('the connection is closing');
+    // Written after the end, a frame is refused at once (its writer sees the error then).
+    const refused = jest.fn();
+    gate.frame('too late', refused);
+    await new Promise((r) => process.nextTick(r));
+    expect(refused).toHaveBeenCalledWith(
+      expect.objectContaining({ message: 'the connection is closing' }),
+    );
+    expect(wire).toEqual(['outgoing message']);
   });
 });

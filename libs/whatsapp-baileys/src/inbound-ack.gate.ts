@@ -100,7 +100,8 @@ export class InboundAckGate {
    */
   flushed(): Promise<void> {
     const last = this.held[this.held.length - 1];
-    if (!last) return this.dead ? Promise.reject(closing()) : Promise.resolve();
+    // Nothing held: every frame written so far went straight to the socket.
+    if (!last) return Promise.resolve();
     return new Promise((resolve, reject) => (last.waiters ??= []).push({ resolve, reject }));
   }
 

@@ -11,7 +11,7 @@ const NATIVE = Symbol.for('wagw.nativeXeddsaVerify');
  * Baileys checks Signal signatures through libsignal, which verifies XEdDSA in pure JavaScript
  * (`curve25519-js`): about 17 ms of CPU per signature on a 2-core machine, and every login checks
  * two (the server's certificate chain in the Noise handshake), every pairing one more, every group
- * message its sender key's. That was the largest single cost of a takeover of a thousand sessions.
+ * message its sender key's: about a third of a login's CPU in a takeover (README, bench:fleet).
  *
  * This gives the `curve25519-js` that libsignal loaded a `verify` backed by Node's native Ed25519
  * (`@wagw/xeddsa`: well under a millisecond). Same arguments, same errors for wrong types and
