@@ -1,3 +1,4 @@
+import { createHook } from 'node:async_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -28,12 +29,40 @@ function heapAfterGc(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** Sockets and timers alive in this process, by kind (TCPWRAP, Timeout, ...). */
+/** Sockets and other handles alive in this process, by kind (TCPWRAP, PipeWrap, ...). */
 function handles(): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const kind of process.getActiveResourcesInfo()) counts[kind] = (counts[kind] ?? 0) + 1;
+  for (const kind of process.getActiveResourcesInfo())
+    if (kind !== 'Timeout') counts[kind] = (counts[kind] ?? 0) + 1;
   return counts;
 }
+
+/**
+ * Timers of the code under test, by creation: counted apart from the other handles because the
+ * test runner's own timers (its reporter's debounce, this test's timeout) and the HTTP keep-alive
+ * of the sim's control client come and go on their own. Each entry: where it was created.
+ */
+const timers = new Map<number, { cycle: number; site: string }>();
+let cycleNo = 0;
+const runnerTimer = /jest|undici|baileys-connection-cycles\.test/;
+createHook({
+  init(id, type) {
+    if (type !== 'Timeout') return;
+    const site = (new Error().stack ?? '')
+      .split('\n')
+      .slice(2)
+      .filter((l) => !l.includes('node:'));
+    // Judged by the frame that called setTimeout: the runner's, or the code under test's.
+    if (!runnerTimer.test(site[0] ?? ''))
+      timers.set(id, { cycle: cycleNo, site: site.slice(0, 4).join(' <') });
+  },
+  destroy(id) {
+    timers.delete(id);
+  },
+}).enable();
+
+/** Baileys' prekey upload races a 30 s timeout it never clears: it ends by itself. */
+const selfEnding = /uploadPreKeys/;
 
 describe('Baileys adapter: connect/close cycles', () => {
   const PHONE = '6282400000001';
@@ -93,6 +122,7 @@ describe('Baileys adapter: connect/close cycles', () => {
   });
 
   async function cycle(): Promise<void> {
+    cycleNo += 1;
     const c = connect();
     const result = await c.outcome;
     if (!result.opened) throw new Error(`did not open: ${JSON.stringify(result.closed)}`);
@@ -123,6 +153,12 @@ describe('Baileys adapter: connect/close cycles', () => {
     // No kind of handle grew (one left over from pairing or an HTTP keep-alive may have ended).
     for (const [kind, count] of Object.entries(handlesAfter))
       expect({ kind, count }).toEqual({ kind, count: Math.min(count, handlesBefore[kind] ?? 0) });
+    // No timer of a closed connection is still armed (a keep-alive, query or watchdog kept per
+    // cycle would be listed here with where it was created).
+    const leftover = [...timers.values()].filter(
+      (t) => t.cycle > WARM_UP && !selfEnding.test(t.site),
+    );
+    expect(leftover).toEqual([]);
     // And the sim holds no connection of ours.
     expect((await control.device(PHONE)).connected).toBe(false);
   }, 600_000);
