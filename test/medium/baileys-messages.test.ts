@@ -122,6 +122,15 @@ describe('the Baileys adapter against wa-sim: every content type in and out', ()
     throw new Error(`message ${id} never reached ${FRIEND}`);
   };
 
+  /** Stanzas the network still owes the companion (not acknowledged yet). */
+  const queued = async (): Promise<number> => (await control.device(PHONE)).queued ?? -1;
+  /** What is still queued once acknowledgements had up to 2.5 s to arrive. */
+  const settled = async (): Promise<number> => {
+    for (let i = 0; i < 50 && (await queued()) !== 0; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    return queued();
+  };
+
   beforeAll(async () => {
     sim = await startWaSim({ port: 0 });
     control = new WaSimControlClient(sim.controlUrl);
@@ -263,12 +272,12 @@ describe('the Baileys adapter against wa-sim: every content type in and out', ()
   it('stores what the network queued while it was offline (delivered as append)', async () => {
     await conn.close();
     await listener.until('closed', () => listener.closed !== null);
-    const queued = await control.sendMessage(FRIEND, PHONE, 'sent while offline');
-    expect(queued.delivery).toBe('queued');
+    const whileOffline = await control.sendMessage(FRIEND, PHONE, 'sent while offline');
+    expect(whileOffline.delivery).toBe('queued');
     ({ conn, listener } = await connect());
     await listener.until('open', () => listener.opened);
     const got = await listener.until('the queued message', () =>
-      listener.messages.find((m) => m.id === queued.id),
+      listener.messages.find((m) => m.id === whileOffline.id),
     );
     expect(got).toMatchObject({ type: 'text', text: 'sent while offline' });
   });
@@ -397,7 +406,6 @@ describe('the Baileys adapter against wa-sim: every content type in and out', ()
   }, 60_000);
 
   it('acknowledges a message to the network only once the listener stored it; never when it failed', async () => {
-    const queued = async (): Promise<number> => (await control.device(PHONE)).queued ?? -1;
     let release!: () => void;
     let fail!: (e: Error) => void;
     listener.holdText = 'hold me';
@@ -409,9 +417,7 @@ describe('the Baileys adapter against wa-sim: every content type in and out', ()
     expect(await queued()).toBe(1);
     release();
     await listener.until('stored', () => listener.messages.find((m) => m.id === held.id));
-    for (let i = 0; i < 50 && (await queued()) !== 0; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(await queued()).toBe(0);
+    expect(await settled()).toBe(0);
 
     // A listener that cannot store it: no acknowledgement, the connection ends, the network
     // delivers it again at the next login.
@@ -429,18 +435,10 @@ describe('the Baileys adapter against wa-sim: every content type in and out', ()
       listener.messages.find((m) => m.id === failed.id),
     );
     expect(again).toMatchObject({ type: 'text', text: 'fail me' });
-    for (let i = 0; i < 50 && (await queued()) !== 0; i++)
-      await new Promise((r) => setTimeout(r, 50));
-    expect(await queued()).toBe(0);
+    expect(await settled()).toBe(0);
   }, 60_000);
 
   it('acknowledges a receipt only once the listener stored it; one not stored comes again', async () => {
-    const queued = async (): Promise<number> => (await control.device(PHONE)).queued ?? -1;
-    const settled = async (): Promise<number> => {
-      for (let i = 0; i < 50 && (await queued()) !== 0; i++)
-        await new Promise((r) => setTimeout(r, 50));
-      return queued();
-    };
     const sent = await conn.sendMessage(
       FRIEND_JID,
       { type: 'text', text: 'read me' },
