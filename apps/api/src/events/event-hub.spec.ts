@@ -1,5 +1,7 @@
+import { readFileSync, rmSync } from 'node:fs';
 import { createServer, get, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { AnyGatewayEvent } from '@wagw/contracts';
 import { newId } from '@wagw/domain';
@@ -11,8 +13,15 @@ import { type ClientFilter, SseClient } from './sse-client.js';
 import { OPENING } from './sse-format.js';
 import type { StreamCredentials } from './stream-credentials.js';
 
-/** The hub over the in-process stream, with real HTTP connections as its clients. */
+/**
+ * The hub over the in-process stream, with real HTTP connections as its clients. They connect
+ * over a Unix socket: what the kernel holds for a reader that stopped is then the sender's
+ * socket buffer (`net.core.wmem_default`), fixed, where loopback TCP grows its buffers up to
+ * `tcp_rmem` + `tcp_wmem` (36 MB on this machine) and a slow-consumer test cannot know how much
+ * it must send.
+ */
 describe('EventHub', () => {
+  const socketPath = join(tmpdir(), `event-hub-spec-${process.pid}.sock`);
   let broker: InProcessBroker;
   let stream: InProcessEventStream;
   let hub: EventHub;
@@ -77,7 +86,8 @@ describe('EventHub', () => {
   ): Promise<{ res: IncomingMessage; text: () => string; received: () => number }> {
     pending.push({ filter: { sessionId: null, types: null, ...filter }, lastEventId, limit });
     return new Promise((resolve) => {
-      get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, (res) => {
+      // A connection of its own (no pooled keep-alive socket of an earlier test).
+      get({ socketPath, path: '/', agent: false }, (res) => {
         let text = '';
         // Events received so far, counted as they arrive ("\nid: " never fits in 4 characters).
         let received = 0;
@@ -119,7 +129,8 @@ describe('EventHub', () => {
       );
       void hub.attach(client, lastEventId);
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    rmSync(socketPath, { force: true });
+    await new Promise<void>((r) => server.listen(socketPath, r));
   });
 
   afterEach(async () => {
@@ -194,9 +205,10 @@ describe('EventHub', () => {
     const fast = await connect({ organizationId: 'A' });
     slow.res.pause();
     await settle();
-    // ~12 MB: more than the kernel buffers of a paused reader hold (several MB on loopback).
-    const count = 3_000;
+    // Four times what the kernel holds for the paused reader (its 16 KB allowance is far less).
+    const kernelHolds = Number(readFileSync('/proc/sys/net/core/wmem_default', 'utf8'));
     const big = 'x'.repeat(4_000);
+    const count = Math.max(500, Math.ceil((4 * kernelHolds) / big.length));
     for (let i = 0; i < count; i++) {
       publish(event('A', S1, big));
       // The fast client reads on this same thread: let it catch up, however busy the machine.
