@@ -32,7 +32,16 @@ import {
   silentMessagingLogger,
 } from '@wagw/messaging';
 import pg from 'pg';
-import { cliCreateApiKey, freePort, killAllChildren, runNode, waitFor } from './lib/procs.mjs';
+import {
+  cliCreateApiKey,
+  cpuByPid,
+  cpuDelta,
+  cpuSeconds,
+  freePort,
+  killAllChildren,
+  runNode,
+  waitFor,
+} from './lib/procs.mjs';
 import { adminSql, apiCall, envInt } from './lib/services.mjs';
 import { percentile, pMap, round } from './lib/stats.mjs';
 
@@ -82,12 +91,13 @@ async function setUp() {
     env: { PATH: process.env.PATH ?? '', DATABASE_URL: ctx.dbUrl, LOG_LEVEL: 'warn' },
   });
   const simPort = await freePort();
-  runNode('wa-sim', 'apps/wa-sim/dist/main.js', { WA_SIM_PORT: String(simPort) });
+  ctx.procs = {};
+  ctx.procs.sim = runNode('wa-sim', 'apps/wa-sim/dist/main.js', { WA_SIM_PORT: String(simPort) });
   ctx.simUrl = `http://127.0.0.1:${simPort}`;
   await waitFor('wa-sim', async () => (await fetch(`${ctx.simUrl}/sim/v1/healthz`)).ok);
   const common = { DATABASE_URL: ctx.dbUrl, NATS_URL, NATS_PREFIX: ctx.prefix };
   const apiPort = await freePort();
-  runNode('api', 'apps/api/dist/main.js', {
+  ctx.procs.api = runNode('api', 'apps/api/dist/main.js', {
     ...common,
     PORT: String(apiPort),
     ORG_MAX_SESSIONS: '100000',
@@ -97,7 +107,7 @@ async function setUp() {
   ctx.apiUrl = `http://127.0.0.1:${apiPort}`;
   await waitFor('API', async () => (await fetch(`${ctx.apiUrl}/readyz`)).ok, 60_000);
   const opsPort = await freePort();
-  runNode('gateway', 'apps/gateway/dist/main.js', {
+  ctx.procs.gateway = runNode('gateway', 'apps/gateway/dist/main.js', {
     ...common,
     GATEWAY_ID: 'gw-bench',
     GATEWAY_OPS_PORT: String(opsPort),
@@ -143,6 +153,32 @@ async function pair(i) {
   return id;
 }
 
+/** CPU seconds of each component so far: the children, this database's Postgres backends, NATS. */
+function cpuSnapshot() {
+  return {
+    gateway: cpuSeconds(ctx.procs.gateway.pid),
+    postgres: cpuByPid('postgres', ctx.dbName),
+    api: cpuSeconds(ctx.procs.api.pid),
+    sim: cpuSeconds(ctx.procs.sim.pid),
+    nats: cpuByPid('nats-server'),
+    bench: process.cpuUsage(),
+  };
+}
+
+/** Milliseconds of CPU per unit of work between two snapshots, by component and in all. */
+function cpuPer(before, after, units) {
+  const seconds = {
+    gateway: after.gateway - before.gateway,
+    postgres: cpuDelta(before.postgres, after.postgres),
+    api: after.api - before.api,
+    sim: after.sim - before.sim,
+    nats: cpuDelta(before.nats, after.nats),
+    bench: (after.bench.user + after.bench.system - before.bench.user - before.bench.system) / 1e6,
+  };
+  const ms = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, (v * 1000) / units]));
+  return { ...ms, total: Object.values(ms).reduce((a, b) => a + b, 0) };
+}
+
 async function benchSends(sessions) {
   // Warm-up: one send per session, or per (session, recipient) pair of the timed run.
   if (ESTABLISHED)
@@ -161,6 +197,7 @@ async function benchSends(sessions) {
     );
   const latencies = [];
   let failures = 0;
+  const cpuBefore = cpuSnapshot();
   const started = performance.now();
   await pMap(
     Array.from({ length: SENDS }, (_, i) => i),
@@ -177,6 +214,7 @@ async function benchSends(sessions) {
   );
   const seconds = (performance.now() - started) / 1000;
   return {
+    cpu: cpuPer(cpuBefore, cpuSnapshot(), SENDS),
     rate: SENDS / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
@@ -371,6 +409,7 @@ try {
 | --------------------------------------------------------- | ----- |
 | sends/s across ${SESSIONS} sessions to ${RECIPIENTS} recipients (${SENDS} sends, ${CONCURRENCY} in flight, ${ESTABLISHED ? 'Signal sessions established' : 'mostly first contacts'}) | ${round(sends.rate, 0)} (${sends.failures} not 201) |
 | send latency p50 / p99                                     | ${ms(sends.p50)} / ${ms(sends.p99)} |
+| CPU per send, all processes                                | ${ms(sends.cpu.total)}: ${['gateway', 'postgres', 'api', 'sim', 'nats', 'bench'].map((k) => `${k} ${round(sends.cpu[k], 1)}`).join(', ')} |
 | inbound ingest: ${INGEST} gateway events → stored rows, msgs/s | ${round(ingest.rate, 0)} (published at ${round(ingest.publishRate, 0)}/s; ${ingest.rows} stored once) |
 | first page (limit 50) p50 / p99 at ${pages.rows} stored    | ${ms(pages.firstP50)} / ${ms(pages.firstP99)} |
 | cursor-walk page p50 / p99                                 | ${ms(pages.deepP50)} / ${ms(pages.deepP99)} |

@@ -8,7 +8,7 @@ import {
   PostgresAuthStore,
 } from '@wagw/gateway';
 import { createDataSource } from '@wagw/persistence';
-import { LeaseLostError } from '@wagw/whatsapp';
+import { LeaseLostError, type WaAuthStore } from '@wagw/whatsapp';
 import { loadBaileysAuthState } from '@wagw/whatsapp-baileys';
 import {
   BufferJSON,
@@ -148,6 +148,41 @@ describe('Baileys auth state on Postgres', () => {
     await fresh.set({ 'pre-key': { '0': null, '1': null } });
     const after = (await loadBaileysAuthState(store, logger)).state.keys;
     expect(Object.keys(await after.get('pre-key', ids))).toHaveLength(798);
+  });
+
+  it('reads a key it found absent once, until it is written (Baileys asks for absent tctokens on every send)', async () => {
+    const { store } = await held();
+    const reads: string[] = [];
+    const counting: WaAuthStore = {
+      readCreds: () => store.readCreds(),
+      writeCreds: (creds) => store.writeCreds(creds),
+      readKeys: (type, ids) => {
+        reads.push(...ids.map((id) => `${type} ${id}`));
+        return store.readKeys(type, ids);
+      },
+      writeKeys: (entries) => store.writeKeys(entries),
+      clear: () => store.clear(),
+    };
+    const { keys } = (await loadBaileysAuthState(counting, logger, { keyCacheMax: 1 })).state;
+    const jid = '100000000000042@lid';
+    for (let i = 0; i < 5; i++) expect(await keys.get('tctoken', [jid, '__index'])).toEqual({});
+    expect(reads).toEqual([`tctoken ${jid}`, 'tctoken __index']);
+
+    // Written: present at once (and a second load, with no memory of it, reads it from the store).
+    const entry = { token: Buffer.alloc(0), senderTimestamp: 1_719_662_400 };
+    await keys.set({ tctoken: { [jid]: entry } });
+    expect(bytes((await keys.get('tctoken', [jid]))[jid])).toBe(bytes(entry));
+    const other = (await loadBaileysAuthState(store, logger)).state.keys;
+    expect(bytes((await other.get('tctoken', [jid]))[jid])).toBe(bytes(entry));
+
+    // Deleted: absent again, without asking the store (Baileys' own cache, one key here, has
+    // moved on to another key by then).
+    await keys.set({ tctoken: { [jid]: null } });
+    await keys.get('session', ['1.0']);
+    reads.length = 0;
+    expect((await keys.get('tctoken', [jid]))[jid] ?? null).toBeNull();
+    expect(reads).toEqual([]);
+    expect(await other.get('tctoken', ['__index'])).toEqual({});
   });
 
   it('writes nothing for a holder whose epoch is stale (LeaseLostError)', async () => {

@@ -25,6 +25,38 @@ export interface BaileysAuthStateOptions {
   /** Signal keys kept in memory per session; the store is the truth. */
   keyCacheMax?: number;
   keyCacheTtlMs?: number;
+  /** Keys remembered as absent per session (see `AbsentKeys`). */
+  absentKeysMax?: number;
+}
+
+/**
+ * Keys a read found absent, until they are written: Baileys' cache keeps only what it found,
+ * and Baileys 7 asks for absent keys on every send (a recipient's `tctoken`, twice, and the
+ * token index: three store reads per message when the network has issued no token). Only this
+ * process writes the session's keys while it holds the lease (writes are fenced), so what it
+ * saw absent stays absent until it writes it. Bounded: the oldest is forgotten first, which
+ * costs one read.
+ */
+class AbsentKeys {
+  private readonly slots = new Set<string>();
+
+  constructor(private readonly max: number) {}
+
+  has(slot: string): boolean {
+    return this.slots.has(slot);
+  }
+
+  add(slot: string): void {
+    this.slots.delete(slot);
+    this.slots.add(slot);
+    if (this.slots.size > this.max) this.slots.delete(this.slots.values().next().value!);
+  }
+
+  /** A write: present now (or deleted, which is absent again). */
+  written(slot: string, value: string | null): void {
+    if (value === null) this.add(slot);
+    else this.slots.delete(slot);
+  }
 }
 
 /**
@@ -59,13 +91,21 @@ export async function loadBaileysAuthState(
   const creds: AuthenticationCreds = stored ? decode<AuthenticationCreds>(stored) : initAuthCreds();
   /** Deferred writes not stored yet, by `type id`: what a read must see meanwhile. */
   const unwritten = new Map<string, string | null>();
+  const absent = new AbsentKeys(options.absentKeysMax ?? 256);
+  /** Batches written so far: a read that overlapped one learns nothing about absence. */
+  let writes = 0;
   const slot = (type: string, id: string): string => `${type} ${id}`;
   const keys: SignalKeyStore = {
     async get<T extends keyof SignalDataTypeMap>(type: T, ids: string[]) {
-      const found = await store.readKeys(
-        type,
-        ids.filter((id) => !unwritten.has(slot(type, id))),
+      const toRead = ids.filter(
+        (id) => !unwritten.has(slot(type, id)) && !absent.has(slot(type, id)),
       );
+      const writesBefore = writes;
+      const found =
+        toRead.length > 0 ? await store.readKeys(type, toRead) : new Map<string, string>();
+      // A write while reading may have made one present: remember nothing from this read then.
+      if (writes === writesBefore)
+        for (const id of toRead) if (!found.has(id)) absent.add(slot(type, id));
       for (const id of ids) {
         const value = unwritten.get(slot(type, id));
         if (typeof value === 'string') found.set(id, value);
@@ -90,6 +130,9 @@ export async function loadBaileysAuthState(
           });
         }
       }
+      // Before the write: a read meanwhile must go to the store (or to `unwritten`).
+      writes += 1;
+      for (const e of entries) absent.written(slot(e.type, e.id), e.value);
       const defer = options.deferDecryptionState?.();
       if (!defer) {
         await store.writeKeys(entries);
