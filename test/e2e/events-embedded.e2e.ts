@@ -157,4 +157,44 @@ describe('events in the embedded product (npm run start:sandbox), across a resta
       client.close();
     }
   }, 120_000);
+
+  it('sends through the embedded database with the exact rate limit (one statement on PGlite)', async () => {
+    // A session of its own (the sandbox keeps its devices in memory: the restart above
+    // logged the earlier one out).
+    const created = await call(product.api.baseUrl, 'POST', '/api/v1/sessions', {
+      token: key,
+      body: { start: true },
+    });
+    const id = created.body.id as string;
+    await waitFor('QR', async () => {
+      const qr = await call(product.api.baseUrl, 'GET', `/api/v1/sessions/${id}/qr`, {
+        token: key,
+      });
+      if (qr.status !== 200) return false;
+      await product.sim.scanQr(qr.body.qr, '6281111111112');
+      return true;
+    });
+    await waitFor('working', async () => {
+      const s = await call(product.api.baseUrl, 'GET', `/api/v1/sessions/${id}`, { token: key });
+      return s.body.status === 'working';
+    });
+    const path = `/api/v1/sessions/${id}`;
+    expect(
+      (await call(product.api.baseUrl, 'PATCH', path, { token: key, body: { ratePerMin: 2 } }))
+        .status,
+    ).toBe(200);
+    const sends = await Promise.all(
+      [1, 2, 3].map((i) =>
+        call(product.api.baseUrl, 'POST', `${path}/messages`, {
+          token: key,
+          body: { to: '6598765432', text: `embedded send ${i}` },
+        }),
+      ),
+    );
+    expect(sends.map((r) => r.status).sort()).toEqual([201, 201, 429]);
+    const refused = sends.find((r) => r.status === 429)!;
+    expect(refused.body.error.code).toBe('rate_limited');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+  });
 });

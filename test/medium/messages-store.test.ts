@@ -269,6 +269,21 @@ describe('SendRateLimiter', () => {
     }
   });
 
+  it('stays exact across replicas: 4 limiters (each its own queue) take 100 at once → 20', async () => {
+    const org = newOrganizationId();
+    const session = await newSession(ds, org);
+    const replicas = Array.from({ length: 4 }, () => new SendRateLimiter(ds));
+    const decisions = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => replicas[i % 4]!.take(org, session)),
+    );
+    expect(decisions.filter((d) => d?.ok)).toHaveLength(20);
+    const [slots] = await ds.query<{ n: number }[]>(
+      'SELECT count(*)::int AS n FROM message_send_slots WHERE session_id = $1',
+      [session],
+    );
+    expect(slots?.n).toBe(20);
+  });
+
   it('gives a refused send its slot back, applies a new rate at once, and counts the hour', async () => {
     const org = newOrganizationId();
     const session = await newSession(ds, org);

@@ -19,6 +19,7 @@ import { SessionClaimedBy1763800000000 } from './migrations/1763800000000-sessio
 import { Webhooks1763810000000 } from './migrations/1763810000000-webhooks.js';
 import { Messages1763820000000 } from './migrations/1763820000000-messages.js';
 import { MessageRetentionByHour1763830000000 } from './migrations/1763830000000-message-retention-by-hour.js';
+import { SendSlotFunction1763840000000 } from './migrations/1763840000000-send-slot-function.js';
 
 export const ENTITIES = [
   SessionEntity,
@@ -42,6 +43,7 @@ export const MIGRATIONS = [
   Webhooks1763810000000,
   Messages1763820000000,
   MessageRetentionByHour1763830000000,
+  SendSlotFunction1763840000000,
 ];
 
 export interface DataSourceOptions {

@@ -9,7 +9,7 @@ export type RateDecision =
 /**
  * `ratePerMin` / `ratePerHour` of a session, exact across API replicas: the accepted sends of
  * the last hour are rows in Postgres, and a send takes a slot under the session's transaction
- * lock after counting both sliding windows, by the database's clock. The limits are read in the
+ * lock after counting both sliding windows, by the database's clock, in one statement. The limits are read in the
  * same transaction, so a PATCH applies to the next send. A send that is not accepted after all
  * (the gateway refused it or did not answer) gives its slot back: only accepted sends count.
  */
@@ -38,64 +38,27 @@ export class SendRateLimiter {
     return mine;
   }
 
-  private takeNow(organizationId: string, sessionId: string): Promise<RateDecision | null> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('wagw-send:' || $1))`, [
-        sessionId,
-      ]);
-      const [row]: {
-        rate_per_min: number;
-        rate_per_hour: number;
-        in_minute: string;
-        in_hour: string;
-        retry_minute: string | null;
-        retry_hour: string | null;
-      }[] = await manager.query(
-        `SELECT s.rate_per_min, s.rate_per_hour,
-           (SELECT count(*) FROM message_send_slots
-             WHERE session_id = s.id AND taken_at > now() - interval '1 minute') AS in_minute,
-           (SELECT count(*) FROM message_send_slots
-             WHERE session_id = s.id AND taken_at > now() - interval '1 hour') AS in_hour,
-           (SELECT ceil(extract(epoch FROM max(taken_at) + interval '1 minute' - now()))
-              FROM (SELECT taken_at FROM message_send_slots
-                    WHERE session_id = s.id AND taken_at > now() - interval '1 minute'
-                    ORDER BY taken_at DESC OFFSET GREATEST(s.rate_per_min - 1, 0)) w) AS retry_minute,
-           (SELECT ceil(extract(epoch FROM max(taken_at) + interval '1 hour' - now()))
-              FROM (SELECT taken_at FROM message_send_slots
-                    WHERE session_id = s.id AND taken_at > now() - interval '1 hour'
-                    ORDER BY taken_at DESC OFFSET GREATEST(s.rate_per_hour - 1, 0)) w) AS retry_hour
-         FROM sessions s WHERE s.id = $1 AND s.organization_id = $2`,
-        [sessionId, organizationId],
-      );
-      if (!row) return null;
-      if (Number(row.in_minute) >= row.rate_per_min) {
-        return {
-          ok: false,
-          window: 'minute',
-          limit: row.rate_per_min,
-          retryAfterSeconds: Math.max(1, Number(row.retry_minute ?? 1)),
-        };
-      }
-      if (Number(row.in_hour) >= row.rate_per_hour) {
-        return {
-          ok: false,
-          window: 'hour',
-          limit: row.rate_per_hour,
-          retryAfterSeconds: Math.max(1, Number(row.retry_hour ?? 1)),
-        };
-      }
-      const slotId = newId();
-      await manager.query(
-        `INSERT INTO message_send_slots (session_id, slot_id, taken_at) VALUES ($1, $2, now())`,
-        [sessionId, slotId],
-      );
-      // What no window can count any more goes, a few rows at a time, under the same lock.
-      await manager.query(
-        `DELETE FROM message_send_slots WHERE session_id = $1 AND taken_at < now() - interval '1 hour'`,
-        [sessionId],
-      );
-      return { ok: true, slotId };
-    });
+  /** One statement: the lock, both windows, the slot (`wagw_take_send_slot`, a migration). */
+  private async takeNow(organizationId: string, sessionId: string): Promise<RateDecision | null> {
+    const slotId = newId();
+    const [row]: {
+      ok: boolean;
+      window_name: 'minute' | 'hour' | null;
+      rate_limit: number | null;
+      retry_after: number | null;
+    }[] = await this.dataSource.query(`SELECT * FROM wagw_take_send_slot($1, $2, $3)`, [
+      sessionId,
+      organizationId,
+      slotId,
+    ]);
+    if (!row) return null;
+    if (row.ok) return { ok: true, slotId };
+    return {
+      ok: false,
+      window: row.window_name!,
+      limit: row.rate_limit!,
+      retryAfterSeconds: row.retry_after!,
+    };
   }
 
   /** The send was not accepted after all: its slot does not count. */
