@@ -21,6 +21,7 @@ import type {
 import type { Agent } from 'node:https';
 import type { Logger } from 'pino';
 import { loadBaileysAuthState } from './auth/baileys-auth.state.js';
+import { withSharedTransactionStorage } from './shared-transaction-storage.js';
 import { type BoundedCacheStore } from './auth/bounded-cache.store.js';
 import {
   mediaSha256,
@@ -157,7 +158,8 @@ export class BaileysConnection implements WaConnection {
       ...(url ? { waWebSocketUrl: url.toString() } : {}),
     };
     if (this.finished) return;
-    const sock = baileys.makeWASocket(config);
+    // Its key-store transactions run in one storage shared by every socket (see the module).
+    const sock = withSharedTransactionStorage(() => baileys.makeWASocket(config));
     this.sock = sock;
     this.unwrap = baileys.normalizeMessageContent;
     this.armWatchdog();

@@ -6,3 +6,7 @@ export * from './sandbox/sandbox-network.js';
 export * from './baileys-message.mapper.js';
 export { loadBaileys } from './baileys.module.js';
 export { useNativeSignatureCheck } from './native-signatures.js';
+export {
+  TransactionStorageSlot,
+  withSharedTransactionStorage,
+} from './shared-transaction-storage.js';
