@@ -24,6 +24,7 @@
 //   BENCH_PAIR_GATEWAYS=1: pair on that many gateways (capacity SESSIONS/k each), then SIGTERM
 //   them so that one fresh gateway takes every session over before the first failover. A pairing
 //   costs a gateway ≈ 1 s of CPU; this keeps the pairing of 1,000 off a single gateway's core.
+//   WA_CONNECT_CONCURRENCY, WA_CONNECT_LAG_LIMIT_MS: passed to every gateway when set.
 //
 // Every process it starts is killed at the end (also on failure or Ctrl-C); its database is
 // dropped and the JetStream streams of its NATS prefix are deleted.
@@ -138,6 +139,11 @@ async function startGateway(id = `gw-${++ctx.gwSeq}`, capacity = GW_CAPACITY) {
     LEASE_TTL_MS: String(TTL),
     GATEWAY_CAPACITY: String(capacity),
     DB_POOL_SIZE: String(GW_POOL),
+    ...Object.fromEntries(
+      ['WA_CONNECT_CONCURRENCY', 'WA_CONNECT_LAG_LIMIT_MS']
+        .filter((k) => process.env[k])
+        .map((k) => [k, process.env[k]]),
+    ),
   });
   ctx.gatewayProcs.push(proc);
   const opsUrl = `http://127.0.0.1:${opsPort}`;
@@ -914,7 +920,8 @@ function printReport() {
   console.log(
     `BENCH_SESSIONS=${N} BENCH_SMALL_SESSIONS=${SMALL} BENCH_ROUNDS=${ROUNDS} BENCH_START_SESSIONS=${START_SESSIONS} BENCH_START_CYCLES=${START_CYCLES} ` +
       `BENCH_START_CONCURRENCY=${START_CONCURRENCY.join(',')} LEASE_TTL_MS=${TTL} (renew every ${Math.max(Math.floor(TTL / 3), 100)} ms) ` +
-      `BENCH_GW_POOL_SIZE=${GW_POOL} BENCH_GW_CAPACITY=${GW_CAPACITY} BENCH_SETTLE_MS=${SETTLE_MS} BENCH_POLL_MS=${POLL_MS}; NATS prefix ${ctx.prefix}, db ${ctx.dbName}`,
+      `BENCH_GW_POOL_SIZE=${GW_POOL} BENCH_GW_CAPACITY=${GW_CAPACITY} BENCH_SETTLE_MS=${SETTLE_MS} BENCH_POLL_MS=${POLL_MS} ` +
+      `WA_CONNECT_CONCURRENCY=${process.env.WA_CONNECT_CONCURRENCY ?? '(default)'}; NATS prefix ${ctx.prefix}, db ${ctx.dbName}`,
   );
   console.table(ctx.rows);
   for (const n of ctx.notes) console.log(`- ${n}`);
