@@ -23,6 +23,9 @@ export class SendSlotFunction1763840000000 implements MigrationInterface {
         in_minute bigint;
         in_hour bigint;
         retry double precision;
+        full_window text;
+        lim integer;
+        span interval;
       BEGIN
         PERFORM pg_advisory_xact_lock(hashtext('wagw-send:' || p_session));
         SELECT rate_per_min, rate_per_hour INTO s
@@ -35,20 +38,17 @@ export class SendSlotFunction1763840000000 implements MigrationInterface {
           FROM message_send_slots
           WHERE session_id = p_session AND taken_at > now() - interval '1 hour';
         IF in_minute >= s.rate_per_min THEN
-          -- Free again when the slot rate_per_min places back leaves the window.
-          SELECT ceil(extract(epoch FROM max(taken_at) + interval '1 minute' - now())) INTO retry
-            FROM (SELECT taken_at FROM message_send_slots
-                  WHERE session_id = p_session AND taken_at > now() - interval '1 minute'
-                  ORDER BY taken_at DESC OFFSET GREATEST(s.rate_per_min - 1, 0)) w;
-          RETURN QUERY SELECT false, 'minute'::text, s.rate_per_min, GREATEST(1, coalesce(retry, 1))::integer;
-          RETURN;
+          full_window := 'minute'; lim := s.rate_per_min; span := interval '1 minute';
+        ELSIF in_hour >= s.rate_per_hour THEN
+          full_window := 'hour'; lim := s.rate_per_hour; span := interval '1 hour';
         END IF;
-        IF in_hour >= s.rate_per_hour THEN
-          SELECT ceil(extract(epoch FROM max(taken_at) + interval '1 hour' - now())) INTO retry
+        IF full_window IS NOT NULL THEN
+          -- Free again when the lim-th newest slot of the window leaves it.
+          SELECT ceil(extract(epoch FROM max(taken_at) + span - now())) INTO retry
             FROM (SELECT taken_at FROM message_send_slots
-                  WHERE session_id = p_session AND taken_at > now() - interval '1 hour'
-                  ORDER BY taken_at DESC OFFSET GREATEST(s.rate_per_hour - 1, 0)) w;
-          RETURN QUERY SELECT false, 'hour'::text, s.rate_per_hour, GREATEST(1, coalesce(retry, 1))::integer;
+                  WHERE session_id = p_session AND taken_at > now() - span
+                  ORDER BY taken_at DESC OFFSET GREATEST(lim - 1, 0)) w;
+          RETURN QUERY SELECT false, full_window, lim, GREATEST(1, coalesce(retry, 1))::integer;
           RETURN;
         END IF;
         INSERT INTO message_send_slots (session_id, slot_id, taken_at)
