@@ -128,6 +128,12 @@ describe('failover: the holder is SIGKILLed', () => {
     const sessions = await pairOnFirstThenStartPeer(fleet, token, phones('6281100', N), 'gw-b');
     expect(sessions.map((s) => s.gatewayId)).toEqual(Array(N).fill('gw-a'));
     expect(await allWorkingOn(fleet, token, db, sessions, 'gw-a')).toBe(true);
+    // The standby loads the WhatsApp driver while it holds nothing, not at its first takeover.
+    const standby = fleet.gateways.get('gw-b')!;
+    await waitFor('the standby to load the WhatsApp driver', async () => {
+      const text = await (await fetch(`${standby.opsUrl}/metrics`)).text();
+      return Number(/^gateway_whatsapp_driver_load_seconds (\S+)$/m.exec(text)?.[1]) > 0;
+    });
 
     const killedAt = Date.now();
     fleet.gateways.get('gw-a')!.process.child.kill('SIGKILL');

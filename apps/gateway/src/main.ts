@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   await runtime.worker.start();
   const port = await ops.listen(config.GATEWAY_OPS_PORT);
   logger.info({ gatewayId: config.GATEWAY_ID, opsPort: port }, 'gateway ready');
+  void runtime.warmUp();
 
   onShutdownSignal(
     logger,

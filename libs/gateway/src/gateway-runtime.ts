@@ -46,6 +46,11 @@ export interface GatewayRuntime {
   stop(): Promise<void>;
   metrics: GatewayMetrics;
   connections: WaConnectionFactory;
+  /**
+   * Loads the WhatsApp driver ahead of the first connection, in the background once the worker
+   * is ready (a standby would otherwise load it at its first takeover); logs how long it took.
+   */
+  warmUp(): Promise<void>;
 }
 
 /**
@@ -94,14 +99,13 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
   const metrics = new GatewayMetrics(deps.defaultMetrics ?? true);
   const cipher = new AuthStateCipher(deps.authStateKeys);
   metrics.capacity.set(deps.config.GATEWAY_CAPACITY);
-  const slots = new ConnectSlotsFactory(
-    deps.connections ?? createConnectionFactory(deps.config, deps.logger, deps.dataSource),
-    {
-      logins: deps.config.WA_CONNECT_CONCURRENCY,
-      pairings: deps.config.WA_PAIRING_CONCURRENCY,
-      loopLagLimitMs: deps.config.WA_CONNECT_LAG_LIMIT_MS,
-    },
-  );
+  const driver =
+    deps.connections ?? createConnectionFactory(deps.config, deps.logger, deps.dataSource);
+  const slots = new ConnectSlotsFactory(driver, {
+    logins: deps.config.WA_CONNECT_CONCURRENCY,
+    pairings: deps.config.WA_PAIRING_CONCURRENCY,
+    loopLagLimitMs: deps.config.WA_CONNECT_LAG_LIMIT_MS,
+  });
   metrics.connectSlots = slots;
   const connections = new MeteredConnectionFactory(slots, metrics);
   const worker = new GatewayWorker(
@@ -125,6 +129,21 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
     worker,
     metrics,
     connections,
+    warmUp: async () => {
+      if (!(driver instanceof BaileysConnectionFactory)) return;
+      const started = performance.now();
+      try {
+        await driver.warmUp();
+        const ms = performance.now() - started;
+        metrics.driverLoadSeconds.set(ms / 1000);
+        deps.logger.info({ ms: Math.round(ms) }, 'WhatsApp driver loaded');
+      } catch (error) {
+        deps.logger.warn(
+          { err: error },
+          'WhatsApp driver not loaded ahead: the first connect will',
+        );
+      }
+    },
     stop: async () => {
       await worker.stop();
       slots.close();

@@ -66,6 +66,7 @@ export async function startEmbeddedFleet(options: EmbeddedFleetOptions): Promise
       ? 'WhatsApp: the sandbox (simulated network)'
       : 'WhatsApp: the real network',
   );
+  void runtime.warmUp();
   return {
     simulatorUrl: sim?.controlUrl ?? null,
     async stop() {

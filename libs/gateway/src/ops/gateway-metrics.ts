@@ -35,6 +35,11 @@ export class GatewayMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
+  readonly driverLoadSeconds = new Gauge({
+    name: 'gateway_whatsapp_driver_load_seconds',
+    help: 'Time to load the WhatsApp driver ahead of the first connection (0 until loaded)',
+    registers: [this.registry],
+  });
   readonly eventsPending = new Gauge({
     name: 'gateway_events_pending',
     help: 'Events not yet durable in the stream',
