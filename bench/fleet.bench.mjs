@@ -35,13 +35,12 @@ import { performance } from 'node:perf_hooks';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import {
-  cpuByPid,
-  cpuDelta,
-  cpuSeconds,
   cliCreateApiKey,
+  componentCpu,
+  componentCpuDelta,
+  cpuSeconds,
   freePort,
   killAllChildren,
-  machineBusySeconds,
   rssMb,
   runNode,
   sleep,
@@ -361,34 +360,26 @@ function startPgMonitor() {
 
 /** CPU seconds of every component, for a phase's CPU share. */
 function cpuSnapshot(gateways) {
-  const s = {
-    t: performance.now(),
-    machine: machineBusySeconds(),
-    postgres: cpuByPid('postgres', ctx.dbName),
-    nats: cpuByPid('nats-server'),
-    api: cpuSeconds(ctx.apiProc.pid),
-    sim: cpuSeconds(ctx.simProc.pid),
-    bench: process.cpuUsage(),
-  };
-  for (const g of gateways) s[g.id] = cpuSeconds(g.pid);
-  return s;
+  const pids = { api: ctx.apiProc.pid, sim: ctx.simProc.pid };
+  for (const g of gateways) pids[g.id] = g.pid;
+  return componentCpu(pids, ctx.dbName);
 }
 
+/** % of one core each component used between two snapshots (`gateways`: those to show). */
 function cpuShare(a, b, gateways) {
-  const wall = (b.t - a.t) / 1000;
-  const pct = (x) => Math.round((100 * x) / wall);
+  const d = componentCpuDelta(a, b);
+  const pct = (x) => Math.round((100 * x) / d.wallSeconds);
   const parts = {
-    api: pct(b.api - a.api),
-    postgres: pct(cpuDelta(a.postgres, b.postgres)),
-    nats: pct(cpuDelta(a.nats, b.nats)),
-    sim: pct(b.sim - a.sim),
-    bench: pct((b.bench.user + b.bench.system - a.bench.user - a.bench.system) / 1e6),
+    api: pct(d.procs.api),
+    postgres: pct(d.postgres),
+    nats: pct(d.nats),
+    sim: pct(d.procs.sim),
+    bench: pct(d.bench),
   };
-  for (const g of gateways)
-    if (b[g.id] !== undefined && a[g.id] !== undefined) parts[g.id] = pct(b[g.id] - a[g.id]);
+  for (const g of gateways) if (d.procs[g.id] !== undefined) parts[g.id] = pct(d.procs[g.id]);
   parts.total = Object.values(parts).reduce((x, y) => x + y, 0);
   // Everything else on the machine (other test runs, linters...): the noise of this phase.
-  parts.others = Math.max(0, pct(b.machine - a.machine) - parts.total);
+  parts.others = Math.max(0, pct(d.machine) - parts.total);
   return parts;
 }
 
@@ -722,8 +713,9 @@ async function claimRate(holder, ids) {
   const pipeline = await stopPipeline();
   const timeline = stopTimeline();
   const cpu1 = cpuSnapshot([]);
-  cpu1[id] = cpuSeconds(fresh.pid);
-  cpu0[id] = 0;
+  // The fresh gateway from its spawn: none of its CPU before cpu0.
+  cpu1.procs[id] = cpuSeconds(fresh.pid);
+  cpu0.procs[id] = 0;
   unlisten();
   pgWin.close();
   if (pending.size > 0)

@@ -34,9 +34,8 @@ import {
 import pg from 'pg';
 import {
   cliCreateApiKey,
-  cpuByPid,
-  cpuDelta,
-  cpuSeconds,
+  componentCpu,
+  componentCpuDelta,
   freePort,
   killAllChildren,
   runNode,
@@ -154,27 +153,16 @@ async function pair(i) {
 }
 
 /** CPU seconds of each component so far: the children, this database's Postgres backends, NATS. */
-function cpuSnapshot() {
-  return {
-    gateway: cpuSeconds(ctx.procs.gateway.pid),
-    postgres: cpuByPid('postgres', ctx.dbName),
-    api: cpuSeconds(ctx.procs.api.pid),
-    sim: cpuSeconds(ctx.procs.sim.pid),
-    nats: cpuByPid('nats-server'),
-    bench: process.cpuUsage(),
-  };
-}
+const cpuSnapshot = () =>
+  componentCpu(
+    { gateway: ctx.procs.gateway.pid, api: ctx.procs.api.pid, sim: ctx.procs.sim.pid },
+    ctx.dbName,
+  );
 
 /** Milliseconds of CPU per unit of work between two snapshots, by component and in all. */
 function cpuPer(before, after, units) {
-  const seconds = {
-    gateway: after.gateway - before.gateway,
-    postgres: cpuDelta(before.postgres, after.postgres),
-    api: after.api - before.api,
-    sim: after.sim - before.sim,
-    nats: cpuDelta(before.nats, after.nats),
-    bench: (after.bench.user + after.bench.system - before.bench.user - before.bench.system) / 1e6,
-  };
+  const d = componentCpuDelta(before, after);
+  const seconds = { ...d.procs, postgres: d.postgres, nats: d.nats, bench: d.bench };
   const ms = Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, (v * 1000) / units]));
   return { ...ms, total: Object.values(ms).reduce((a, b) => a + b, 0) };
 }

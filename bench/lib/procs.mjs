@@ -6,6 +6,7 @@ import { createWriteStream, mkdirSync, readFileSync, readdirSync } from 'node:fs
 import { createServer } from 'node:net';
 import { constants as osConstants } from 'node:os';
 import { resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 
 export const REPO_ROOT = resolve(import.meta.dirname, '../..');
 
@@ -179,6 +180,39 @@ export function cpuDelta(before, after) {
   let total = 0;
   for (const [pid, v] of after) total += v - (before.get(pid) ?? 0);
   return total;
+}
+
+/**
+ * CPU seconds so far of a bench's components: its child processes (`pids`, by name), the
+ * Postgres backends of its database, NATS, this process, and the whole machine.
+ */
+export function componentCpu(pids, dbName) {
+  return {
+    t: performance.now(),
+    machine: machineBusySeconds(),
+    procs: Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)])),
+    postgres: cpuByPid('postgres', dbName),
+    nats: cpuByPid('nats-server'),
+    bench: process.cpuUsage(),
+  };
+}
+
+/**
+ * What each component spent between two `componentCpu` snapshots, in CPU seconds (`procs`: the
+ * child processes in both snapshots), with the machine's busy seconds and the wall time.
+ */
+export function componentCpuDelta(a, b) {
+  const procs = {};
+  for (const [name, seconds] of Object.entries(b.procs))
+    if (a.procs[name] !== undefined) procs[name] = seconds - a.procs[name];
+  return {
+    procs,
+    postgres: cpuDelta(a.postgres, b.postgres),
+    nats: cpuDelta(a.nats, b.nats),
+    bench: (b.bench.user + b.bench.system - a.bench.user - a.bench.system) / 1e6,
+    machine: b.machine - a.machine,
+    wallSeconds: (b.t - a.t) / 1000,
+  };
 }
 
 /** Busy CPU seconds of the whole machine (all cores), from /proc/stat. */
