@@ -6,7 +6,4 @@ export * from './sandbox/sandbox-network.js';
 export * from './baileys-message.mapper.js';
 export { loadBaileys } from './baileys.module.js';
 export { useNativeSignatureCheck } from './native-signatures.js';
-export {
-  TransactionStorageSlot,
-  withSharedTransactionStorage,
-} from './shared-transaction-storage.js';
+export { withSharedTransactionStorage } from './shared-transaction-storage.js';

@@ -10,8 +10,9 @@ export type RateDecision =
  * `ratePerMin` / `ratePerHour` of a session, exact across API replicas: the accepted sends of
  * the last hour are rows in Postgres, and a send takes a slot under the session's transaction
  * lock after counting both sliding windows, by the database's clock, in one statement. The
- * limits are read under the same lock, so a PATCH applies to the next send. A send that is not accepted after all
- * (the gateway refused it or did not answer) gives its slot back: only accepted sends count.
+ * limits are read under the same lock, so a PATCH applies to the next send. A send that is not
+ * accepted after all (the gateway refused it or did not answer) gives its slot back: only
+ * accepted sends count.
  */
 @Injectable()
 export class SendRateLimiter {
