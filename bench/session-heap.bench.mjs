@@ -16,6 +16,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WaSimControlClient } from '@wagw/wa-sim';
+import { MemoryAuthStore } from '@wagw/whatsapp';
 import { BaileysConnectionFactory, trustSandboxRootKey } from '@wagw/whatsapp-baileys';
 import { pino } from 'pino';
 import { killAllChildren, sleep, startSimProcess } from './lib/procs.mjs';
@@ -24,34 +25,6 @@ import { envInt } from './lib/services.mjs';
 const N = Math.max(1, envInt('BENCH_SESSIONS', 50));
 const SETTLE_MS = envInt('BENCH_SETTLE_MS', 35_000);
 if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
-
-/** The port's auth store in memory (the gateway's is Postgres), with its size in bytes. */
-class MemoryAuthStore {
-  creds = null;
-  keys = new Map();
-  readCreds = async () => this.creds;
-  writeCreds = async (creds) => void (this.creds = creds);
-  readKeys = async (type, ids) =>
-    new Map(
-      ids.flatMap((id) =>
-        this.keys.has(`${type}/${id}`) ? [[id, this.keys.get(`${type}/${id}`)]] : [],
-      ),
-    );
-  writeKeys = async (entries) => {
-    for (const e of entries)
-      if (e.value === null) this.keys.delete(`${e.type}/${e.id}`);
-      else this.keys.set(`${e.type}/${e.id}`, e.value);
-  };
-  clear = async () => {
-    this.creds = null;
-    this.keys.clear();
-  };
-  bytes() {
-    let n = this.creds?.length ?? 0;
-    for (const [k, v] of this.keys) n += k.length + v.length;
-    return n;
-  }
-}
 
 /** A listener that records what the connection reports and wakes a waiter on each. */
 function recorder() {
@@ -113,7 +86,7 @@ try {
   const rows = [];
   const measure = (phase) => {
     const used = heapUsed() - idle;
-    const store = sessions.reduce((n, s) => n + s.auth.bytes(), 0);
+    const store = sessions.reduce((n, s) => n + s.auth.size, 0);
     rows.push({
       phase,
       sessions: N,

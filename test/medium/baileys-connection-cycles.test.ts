@@ -3,11 +3,15 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { WaSimControlClient } from '@wagw/wa-sim';
-import type { WaConnection, WaConnectionListener, WaIdentity } from '@wagw/whatsapp';
+import {
+  MemoryAuthStore,
+  type WaConnection,
+  type WaConnectionListener,
+  type WaIdentity,
+} from '@wagw/whatsapp';
 import { BaileysConnectionFactory, sandboxEndpoints, sandboxTrust } from '@wagw/whatsapp-baileys';
 import { pino } from 'pino';
 import { type SimProcess, startSimProcess } from '../support/fleet.js';
-import { MemoryAuthStore } from '../support/memory-auth.store.js';
 
 /**
  * The gateway's Baileys adapter (the real Baileys 7.0.0-rc14) against wa-sim in a process of its

@@ -7,17 +7,17 @@ import {
   type WaSimServer,
   type WebMessageRecord,
 } from '@wagw/wa-sim';
-import type {
-  WaChannelMessage,
-  WaConnection,
-  WaConnectionListener,
-  WaInboundMessage,
-  WaReceipt,
+import {
+  MemoryAuthStore,
+  type WaChannelMessage,
+  type WaConnection,
+  type WaConnectionListener,
+  type WaInboundMessage,
+  type WaReceipt,
 } from '@wagw/whatsapp';
 import { BaileysConnectionFactory } from '@wagw/whatsapp-baileys';
 import { pino } from 'pino';
 import { trustSim } from '../support/baileys-web-client.js';
-import { MemoryAuthStore } from '../support/memory-auth.store.js';
 
 /** Records what the adapter hands over; `slowMs` makes each hand-over take that long. */
 class Recorder implements WaConnectionListener {

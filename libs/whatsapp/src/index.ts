@@ -1,2 +1,3 @@
 export * from './whatsapp-connection.port.js';
 export * from './listener-taps.js';
+export * from './memory-auth.store.js';

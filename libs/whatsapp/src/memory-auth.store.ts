@@ -1,6 +1,9 @@
-import type { WaAuthStore } from '@wagw/whatsapp';
+import type { WaAuthStore } from './whatsapp-connection.port.js';
 
-/** The port's auth store in memory, as the gateway's Postgres one behaves (minus encryption, fencing). */
+/**
+ * The port's auth store in memory, as the gateway's Postgres one behaves minus encryption and
+ * fencing: for tests and benchmarks that run an adapter without a database.
+ */
 export class MemoryAuthStore implements WaAuthStore {
   creds: string | null = null;
   readonly keys = new Map<string, string>();
@@ -35,5 +38,15 @@ export class MemoryAuthStore implements WaAuthStore {
     this.creds = null;
     this.keys.clear();
     return Promise.resolve();
+  }
+
+  /**
+   * What it holds, in characters: creds, key names and values (ASCII JSON, so V8 keeps them at
+   * one byte per character).
+   */
+  get size(): number {
+    let n = this.creds?.length ?? 0;
+    for (const [k, v] of this.keys) n += k.length + v.length;
+    return n;
   }
 }
