@@ -51,6 +51,7 @@ import pg from 'pg';
 import { adminSql, apiCall, envInt } from './lib/services.mjs';
 import {
   histogramDelta,
+  mergeHistograms,
   median,
   metricValue,
   parsePrometheus,
@@ -200,7 +201,7 @@ function sampleGateway(gw, everyMs = 250) {
   };
 }
 
-/** Several gateways' samples as one: worst lag and backlog, leases lost summed. */
+/** Several gateways' samples as one: worst lag and backlog, leases lost summed, renewals merged. */
 function mergeSamples(samples) {
   const sum = (k) => samples.reduce((a, x) => a + x[k], 0);
   const max = (k) => Math.max(...samples.map((x) => x[k]));
@@ -209,7 +210,9 @@ function mergeSamples(samples) {
     eventsPendingMax: max('eventsPendingMax'),
     selfFenced: sum('selfFenced'),
     lostAtRenewal: sum('lostAtRenewal'),
-    renew: samples[0].renew,
+    renew: samples.some((x) => x.renew === null)
+      ? null
+      : mergeHistograms(samples.map((x) => x.renew)),
   };
 }
 

@@ -53,30 +53,48 @@ export function metricValue(parsed, name, filter = {}) {
 }
 
 /**
- * The difference of one histogram between two scrapes: count, sum (mean) and the bucket upper
- * bound under which p% of the observations fall ("≤ 25 ms" style).
+ * The difference of one histogram between two scrapes: count, sum (mean), the bucket upper
+ * bound under which p% of the observations fall ("≤ 25 ms" style), and the bucket counts
+ * themselves (`buckets`, cumulative, by upper bound) so that `mergeHistograms` can add several.
  */
 export function histogramDelta(before, after, name) {
   const buckets = (parsed) =>
     new Map((parsed?.get(`${name}_bucket`) ?? []).map((s) => [s.labels.le, s.value]));
   const b0 = buckets(before);
-  const b1 = buckets(after);
+  const delta = new Map([...buckets(after)].map(([le, n]) => [le, n - (b0.get(le) ?? 0)]));
   const count =
     metricValue(after, `${name}_count`) - (before ? metricValue(before, `${name}_count`) : 0);
   const sum = metricValue(after, `${name}_sum`) - (before ? metricValue(before, `${name}_sum`) : 0);
-  const les = [...b1.keys()].sort((a, b) =>
+  return summarizeHistogram(delta, count, sum);
+}
+
+/** Several histograms' differences (e.g. one per gateway) as one, bucket by bucket. */
+export function mergeHistograms(deltas) {
+  const buckets = new Map();
+  for (const d of deltas)
+    for (const [le, n] of d.buckets) buckets.set(le, (buckets.get(le) ?? 0) + n);
+  return summarizeHistogram(
+    buckets,
+    deltas.reduce((a, d) => a + d.count, 0),
+    deltas.reduce((a, d) => a + d.sum, 0),
+  );
+}
+
+function summarizeHistogram(buckets, count, sum) {
+  const les = [...buckets.keys()].sort((a, b) =>
     a === '+Inf' ? 1 : b === '+Inf' ? -1 : Number(a) - Number(b),
   );
   const bound = (p) => {
     if (count <= 0) return NaN;
     for (const le of les) {
-      if (b1.get(le) - (b0.get(le) ?? 0) >= (p / 100) * count)
-        return le === '+Inf' ? Infinity : Number(le);
+      if (buckets.get(le) >= (p / 100) * count) return le === '+Inf' ? Infinity : Number(le);
     }
     return Infinity;
   };
   return {
     count,
+    sum,
+    buckets,
     meanS: count > 0 ? sum / count : NaN,
     p50S: bound(50),
     p99S: bound(99),
