@@ -35,7 +35,9 @@ export default tseslint.config(
             { sourceTag: 'type:persistence', onlyDependOnLibsWithTags: ['type:domain'] },
             // Signal's signatures, shared by the simulated network and the Baileys adapter.
             { sourceTag: 'type:crypto', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:wa-sim', onlyDependOnLibsWithTags: ['type:crypto'] },
+            // Baileys' key-store transactions in one AsyncLocalStorage, shared the same way.
+            { sourceTag: 'type:runtime', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:wa-sim', onlyDependOnLibsWithTags: ['type:crypto', 'type:runtime'] },
             {
               sourceTag: 'type:whatsapp',
               onlyDependOnLibsWithTags: ['type:domain', 'type:contracts', 'type:wa-sim'],
@@ -43,7 +45,7 @@ export default tseslint.config(
             // An adapter implements the port; nothing but the gateway runtime picks one.
             {
               sourceTag: 'type:whatsapp-adapter',
-              onlyDependOnLibsWithTags: ['type:whatsapp', 'type:crypto'],
+              onlyDependOnLibsWithTags: ['type:whatsapp', 'type:crypto', 'type:runtime'],
             },
             { sourceTag: 'type:messaging', onlyDependOnLibsWithTags: ['type:contracts'] },
             {

@@ -1,3 +1,4 @@
+import { withSharedTransactionStorage } from '@wagw/shared-transaction-storage';
 import {
   LeaseLostError,
   type WaConnection,
@@ -21,7 +22,6 @@ import type {
 import type { Agent } from 'node:https';
 import type { Logger } from 'pino';
 import { loadBaileysAuthState } from './auth/baileys-auth.state.js';
-import { withSharedTransactionStorage } from './shared-transaction-storage.js';
 import { type BoundedCacheStore } from './auth/bounded-cache.store.js';
 import {
   mediaSha256,

@@ -6,4 +6,3 @@ export * from './sandbox/sandbox-network.js';
 export * from './baileys-message.mapper.js';
 export { loadBaileys } from './baileys.module.js';
 export { useNativeSignatureCheck } from './native-signatures.js';
-export { withSharedTransactionStorage } from './shared-transaction-storage.js';

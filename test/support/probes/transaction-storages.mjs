@@ -4,7 +4,7 @@
 // does; `plain`: as Baileys alone does), runs one key-store transaction on each, ends them, and
 // prints how many AsyncLocalStorages Node stamps on a promise created afterwards.
 import { initAuthCreds, makeWASocket } from '@whiskeysockets/baileys';
-import { withSharedTransactionStorage } from '@wagw/whatsapp-baileys';
+import { withSharedTransactionStorage } from '@wagw/shared-transaction-storage';
 import { pino } from 'pino';
 
 const [mode, count] = [process.argv[2], Number(process.argv[3] ?? 20)];

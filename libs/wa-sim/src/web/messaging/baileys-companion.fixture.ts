@@ -1,3 +1,4 @@
+import { withSharedTransactionStorage } from '@wagw/shared-transaction-storage';
 import {
   addTransactionCapability,
   Curve,
@@ -37,10 +38,14 @@ export class BaileysCompanionFixture {
   private readonly store = new MemorySignalStore();
 
   constructor(preKeys = 5) {
-    const keys = addTransactionCapability(this.store, silent, {
-      maxCommitRetries: 1,
-      delayBetweenTriesMs: 0,
-    });
+    // One AsyncLocalStorage for every phone's key-store transactions: one each (Baileys' own)
+    // would make every promise of the sim pay for every phone it holds (Baileys#2806).
+    const keys = withSharedTransactionStorage(() =>
+      addTransactionCapability(this.store, silent, {
+        maxCommitRetries: 1,
+        delayBetweenTriesMs: 0,
+      }),
+    );
     this.repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds: this.creds, keys }, silent);
     const { signedPreKey } = this.creds;
     this.uploaded = {

@@ -1,0 +1,1 @@
+export { withSharedTransactionStorage } from './shared-transaction-storage.js';
