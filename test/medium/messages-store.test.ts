@@ -74,6 +74,21 @@ describe('MessagesRepository', () => {
     expect(page.items.map((i) => i.id)).toEqual([m.id]);
   });
 
+  it('lists messages of the same second in the order they arrived, whatever their ids', async () => {
+    // WhatsApp stamps messages in seconds: a burst shares one timestamp, and a batch of the fold
+    // holds several. Ids are random, so they must not decide the order of equal timestamps.
+    const org = newOrganizationId();
+    const session = await newSession(ds, org);
+    const ids = ['3EB0C', '3EB0A', '3EB0F', '3EB0B', '3EB0E', '3EB0D'].map((p) => `${p}${newId()}`);
+    const burst = ids.map((id) => message(org, session, { id, timestamp: 1_700_000_100_000 }));
+    await repo.store(burst.slice(0, 2));
+    await repo.store(burst.slice(2));
+    const page = await repo.page(org, session, burst[0]!.chatJid, 10, null);
+    expect(page.items.map((i) => i.id)).toEqual([...ids].reverse());
+    const [chat] = await repo.chats(org, session, 'chat', 10, null).then((p) => p.items);
+    expect(chat?.lastMessage?.id).toBe(ids.at(-1));
+  });
+
   it('stores nothing for a session outside the event organization', async () => {
     const org = newOrganizationId();
     const session = await newSession(ds, org);

@@ -96,7 +96,7 @@ export class MessagesRepository {
   /** Stores a batch in one statement (messages, then each touched chat's last message). */
   async store(messages: readonly MessageToStore[]): Promise<number> {
     // ON CONFLICT may not touch one row twice in a statement: one entry per key (the highest
-    // status wins), in key order, so concurrent batches lock rows in the same order.
+    // status wins), kept in the order the messages arrived (a Map keeps first insertion).
     const byKey = new Map<string, MessageToStore>();
     const order = ['received', 'sent', 'delivered', 'read'];
     for (const m of messages) {
@@ -105,7 +105,7 @@ export class MessagesRepository {
       if (!seen || order.indexOf(m.status) > order.indexOf(seen.status)) byKey.set(key, m);
     }
     if (byKey.size === 0) return 0;
-    const rows = [...byKey.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, m]) => m);
+    const rows = [...byKey.values()];
     const col = <T>(pick: (m: MessageToStore) => T): T[] => rows.map(pick);
     const json = (v: unknown): string | null =>
       v === null || v === undefined ? null : JSON.stringify(v);
@@ -114,15 +114,23 @@ export class MessagesRepository {
          SELECT * FROM unnest($1::text[], $2::bpchar[], $3::text[], $4::text[], $5::bool[],
                               $6::text[], $7::bigint[], $8::text[], $9::text[], $10::jsonb[],
                               $11::text[], $12::text[], $13::jsonb[])
+                       WITH ORDINALITY
            AS v(organization_id, session_id, chat_jid, id, from_me, sender_jid, ts, type, text,
-                media, reply_to, status, raw)
+                media, reply_to, status, raw, arrival)
          WHERE EXISTS (SELECT 1 FROM sessions s
                        WHERE s.id = v.session_id AND s.organization_id = v.organization_id)
+       ), numbered AS MATERIALIZED (
+         -- Row ids in the order the messages arrived: WhatsApp stamps seconds, so a burst
+         -- shares a timestamp and the row id orders it (pages, a chat's last message).
+         SELECT a.*, nextval(pg_get_serial_sequence('messages', 'row_id')) AS row_id
+         FROM (SELECT * FROM v ORDER BY arrival) a
        ), stored AS (
-         INSERT INTO messages AS m (organization_id, session_id, chat_jid, id, from_me,
+         INSERT INTO messages AS m (row_id, organization_id, session_id, chat_jid, id, from_me,
                                     sender_jid, timestamp, type, text, media, reply_to, status, raw)
-         SELECT organization_id, session_id, chat_jid, id, from_me, sender_jid, ts, type, text,
-                media, reply_to, status, raw FROM v
+         SELECT row_id, organization_id, session_id, chat_jid, id, from_me, sender_jid, ts, type,
+                text, media, reply_to, status, raw FROM numbered
+         -- One lock order for every batch: concurrent ones never wait on each other in a cycle.
+         ORDER BY session_id, chat_jid, id, from_me
          ON CONFLICT (session_id, chat_jid, id, from_me) DO UPDATE SET
            -- A receipt that came first left a stub: the message fills it in.
            sender_jid = COALESCE(m.sender_jid, EXCLUDED.sender_jid),
