@@ -19,35 +19,13 @@ import { WaSimControlClient } from '@wagw/wa-sim';
 import { MemoryAuthStore } from '@wagw/whatsapp';
 import { BaileysConnectionFactory, trustSandboxRootKey } from '@wagw/whatsapp-baileys';
 import { pino } from 'pino';
+import { connectionRecorder } from './lib/connection-recorder.mjs';
 import { killAllChildren, sleep, startSimProcess } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
 
 const N = Math.max(1, envInt('BENCH_SESSIONS', 50));
 const SETTLE_MS = envInt('BENCH_SETTLE_MS', 35_000);
 if (typeof global.gc !== 'function') throw new Error('run with node --expose-gc');
-
-/** A listener that records what the connection reports and wakes a waiter on each. */
-function recorder() {
-  const seen = { qr: null, opened: false, closed: null };
-  let wake = () => {};
-  const until = async (check) => {
-    while (!check()) await new Promise((r) => (wake = r));
-  };
-  const note = (update) => {
-    Object.assign(seen, update);
-    wake();
-  };
-  return {
-    seen,
-    until,
-    onQr: ({ qr }) => note({ qr }),
-    onOpen: () => note({ opened: true }),
-    onClose: ({ code }) => note({ closed: code }),
-    onMessage: async () => {},
-    onReceipt: async () => {},
-    onChannelMessage: async () => {},
-  };
-}
 
 const heapUsed = () => {
   for (let i = 0; i < 4; i++) global.gc();
@@ -65,7 +43,7 @@ try {
     connectTimeoutMs: 20_000,
   });
   const open = async (sessionId, auth) => {
-    const listener = recorder();
+    const listener = connectionRecorder();
     const connection = factory.create({ sessionId, clientId: 'heap-bench', auth, listener });
     await connection.connect();
     return { connection, listener };
