@@ -36,7 +36,7 @@ describe('SessionFoldRepository', () => {
   beforeAll(async () => {
     ds = await createDataSource({
       url: process.env.WAGW_MEDIUM_DATABASE_URL!,
-      poolSize: 2,
+      poolSize: 4,
       applicationName: 'wagw-fold',
     }).initialize();
     fold = new SessionFoldRepository(ds);
@@ -95,6 +95,35 @@ describe('SessionFoldRepository', () => {
     );
     expect(await fold.apply([stopped])).toBe(1);
     expect(await read(id)).toMatchObject({ status: 'stopped', gateway_id: null, status_seq: '2' });
+  });
+
+  it('never deadlocks with the holder renewing and releasing the same sessions in another order', async () => {
+    // A burst of stops: the holder releases its sessions in one statement while the fold writes
+    // their events in one, and the renewal touches them too; each used to lock rows in the order
+    // its join met them (a CI bench run: "deadlock detected", and the lease left to expire).
+    const org = newOrganizationId();
+    const owner = newOwner();
+    for (let round = 0; round < 15; round++) {
+      const ids = await Promise.all(Array.from({ length: 40 }, () => newSession(ds, org)));
+      const held = await leases.claim(owner, ids.length, TTL, { sessionIds: ids });
+      expect(held).toHaveLength(ids.length);
+      const sorted = [...held].sort((a, b) => (a.sessionId < b.sessionId ? -1 : 1));
+      const events = [...sorted]
+        .reverse()
+        .map((h) =>
+          event(org, h.sessionId, { gatewayId: owner.gatewayId, epoch: h.epoch, seq: 1 }),
+        );
+      const settled = await Promise.allSettled([
+        leases.releaseMany(
+          owner,
+          sorted.map((h) => ({ sessionId: h.sessionId, epoch: h.epoch, stopDesired: true })),
+        ),
+        fold.apply(events),
+        leases.renew(owner, [...sorted.slice(20), ...sorted.slice(0, 20)], TTL),
+      ]);
+      const errors = settled.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+      expect([round, errors]).toEqual([round, []]);
+    }
   });
 
   it('ignores an event from any other gateway, held or released, whatever its epoch and seq', async () => {

@@ -10,3 +10,4 @@ export * from './entities/webhook.entity.js';
 export * from './entities/webhook-delivery.entity.js';
 export * from './entities/webhook-intake.entity.js';
 export * from './entities/message.entity.js';
+export * from './session-row-locks.js';

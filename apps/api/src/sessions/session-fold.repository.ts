@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AnyGatewayEvent } from '@wagw/contracts';
+import { sessionsLockedInIdOrder } from '@wagw/persistence';
 import { DataSource } from 'typeorm';
 
 /**
@@ -32,7 +33,8 @@ export class SessionFoldRepository {
     const rows = [...newest.values()];
     const column = <T>(pick: (e: AnyGatewayEvent) => T): T[] => rows.map(pick);
     const [, affected]: [unknown, number] = await this.dataSource.query(
-      `UPDATE sessions s SET
+      `WITH ${sessionsLockedInIdOrder('$1')}
+       UPDATE sessions s SET
          status = v.status, gateway_id = v.gateway_id, status_reason = v.reason,
          phone_number = v.phone_number, wa_jid = v.wa_jid, wa_lid = v.wa_lid,
          qr = v.qr, qr_expires_at = to_timestamp(v.qr_expires_at / 1000),
@@ -43,7 +45,8 @@ export class SessionFoldRepository {
                    $13::text[], $14::text[])
          AS v(id, epoch, seq, status, gateway_id, reason, phone_number, wa_jid, wa_lid, qr,
               qr_expires_at, last_connected_at, organization_id, fenced_by)
-       WHERE s.id = v.id AND s.organization_id = v.organization_id
+       WHERE s.id = v.id AND s.id IN (SELECT id FROM locked)
+         AND s.organization_id = v.organization_id
          AND s.epoch = v.epoch AND s.claimed_by = v.fenced_by
          AND (s.status_epoch, s.status_seq) < (v.epoch, v.seq)`,
       [

@@ -1,5 +1,5 @@
 import type { DesiredState } from '@wagw/domain';
-import { GatewayEntity } from '@wagw/persistence';
+import { GatewayEntity, sessionsLockedInIdOrder } from '@wagw/persistence';
 import type { DataSource } from 'typeorm';
 import type {
   ClaimOptions,
@@ -173,11 +173,12 @@ export class LeaseRepository {
     assertTtl(ttlMs);
     if (held.length === 0) return [];
     const rows = await this.dataSource.query<HeldRow[]>(
-      `WITH renewed AS (
+      `WITH ${sessionsLockedInIdOrder('$3')}, renewed AS (
          UPDATE sessions s
          SET lease_expires_at = ${expiresIn('$2')}
          FROM unnest($3::bpchar[], $4::bigint[]) AS h(id, epoch)
-         WHERE s.id = h.id AND s.owner_id = $1 AND s.epoch = h.epoch AND s.lease_expires_at > now()
+         WHERE s.id = h.id AND s.id IN (SELECT id FROM locked)
+           AND s.owner_id = $1 AND s.epoch = h.epoch AND s.lease_expires_at > now()
          RETURNING ${HELD_COLUMNS}
        )
        SELECT * FROM renewed`,
@@ -212,12 +213,13 @@ export class LeaseRepository {
   async releaseMany(owner: LeaseOwner, leases: readonly LeaseRelease[]): Promise<Set<string>> {
     if (leases.length === 0) return new Set();
     const rows = await this.dataSource.query<{ id: string }[]>(
-      `WITH released AS (
+      `WITH ${sessionsLockedInIdOrder('$2')}, released AS (
          UPDATE sessions s SET owner_id = NULL, lease_expires_at = NULL, gateway_id = NULL,
            desired_state = CASE WHEN h.stop THEN 'stopped' ELSE s.desired_state END,
            updated_at = CASE WHEN h.stop AND s.desired_state <> 'stopped' THEN now() ELSE s.updated_at END
          FROM unnest($2::bpchar[], $3::bigint[], $4::bool[]) AS h(id, epoch, stop)
-         WHERE s.id = h.id AND s.owner_id = $1 AND s.epoch = h.epoch
+         WHERE s.id = h.id AND s.id IN (SELECT id FROM locked)
+           AND s.owner_id = $1 AND s.epoch = h.epoch
          RETURNING s.id
        )
        SELECT id FROM released`,
