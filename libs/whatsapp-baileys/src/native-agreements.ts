@@ -32,8 +32,9 @@ const DJB_TYPE = 5;
  * libsignal (Baileys' Noise handshake and every Signal session) computes each X25519 agreement
  * by importing both raw keys as DER first; on Node 20 (OpenSSL 3's decoders) a private key's
  * import costs ≈ 0.37 ms and a public key's ≈ 0.08 ms, against 0.035 ms for the agreement
- * itself: with the key pair it generates and exports as DER on every handshake, about a sixth of
- * a login's CPU in the gateway (README, bench:login).
+ * itself; it also exports every key pair it generates as DER. A handshake's two pairs and three
+ * agreements cost 1.75 ms that way and 0.25 ms this way: a tenth of a login's CPU in the gateway
+ * (README, bench:login).
  *
  * This keeps the private keys libsignal uses as Node key objects (the pairs it generates from
  * the start, others after their first import; a bounded cache found by the key's SHA-256, so no
