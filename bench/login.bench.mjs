@@ -8,52 +8,23 @@
 // (after BENCH_WARMUP unmeasured ones), and the CPU each login cost this process (the adapter)
 // and the sim. The auth state is in memory here (the gateway's is Postgres).
 // Options (env): BENCH_LOGINS=200 BENCH_WARMUP=20
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { WaSimControlClient } from '@wagw/wa-sim';
 import { MemoryAuthStore } from '@wagw/whatsapp';
-import { BaileysConnectionFactory, trustSandboxRootKey } from '@wagw/whatsapp-baileys';
-import { pino } from 'pino';
-import { connectionRecorder } from './lib/connection-recorder.mjs';
-import { cpuSeconds, killAllChildren, startSimProcess } from './lib/procs.mjs';
+import { adapterAgainstSim } from './lib/baileys-adapter.mjs';
+import { cpuSeconds } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
 import { percentile, round } from './lib/stats.mjs';
 
 const LOGINS = Math.max(1, envInt('BENCH_LOGINS', 200));
 const WARMUP = envInt('BENCH_WARMUP', 20);
 
-const dataDir = join(tmpdir(), `login-bench-${randomBytes(4).toString('hex')}`);
-const sim = await startSimProcess(dataDir);
+const { sim, open, pair, stop } = await adapterAgainstSim('login-bench');
 try {
-  const control = new WaSimControlClient(sim.controlUrl);
-  await trustSandboxRootKey((await control.rootKey()).publicKey);
-  const factory = new BaileysConnectionFactory({
-    logger: pino({ level: 'silent' }),
-    waWebSocketUrl: sim.webUrl,
-    connectTimeoutMs: 20_000,
-  });
   const auth = new MemoryAuthStore();
-  const open = async () => {
-    const listener = connectionRecorder();
-    const connection = factory.create({
-      sessionId: 'login',
-      clientId: 'login-bench',
-      auth,
-      listener,
-    });
-    await connection.connect();
-    return { connection, listener };
-  };
-  const pairing = await open();
-  await pairing.listener.until(() => pairing.listener.seen.qr);
-  await control.scanQr(pairing.listener.seen.qr, '6281300000001');
-  await pairing.listener.until(() => pairing.listener.seen.closed !== null);
+  await pair('login', auth, '6281300000001');
 
   const login = async () => {
     const t0 = performance.now();
-    const s = await open();
+    const s = await open('login', auth);
     await s.listener.until(() => s.listener.seen.opened);
     const ms = performance.now() - t0;
     await s.connection.close();
@@ -79,7 +50,6 @@ try {
     },
   ]);
 } finally {
-  killAllChildren();
-  rmSync(dataDir, { recursive: true, force: true });
+  stop();
 }
 process.exit(0);

@@ -11,16 +11,9 @@
 // auth store here keeps its values in this heap (the gateway keeps them in Postgres): its bytes
 // are measured and shown apart.
 // Options (env): BENCH_SESSIONS=50 BENCH_SETTLE_MS=35000
-import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { WaSimControlClient } from '@wagw/wa-sim';
 import { MemoryAuthStore } from '@wagw/whatsapp';
-import { BaileysConnectionFactory, trustSandboxRootKey } from '@wagw/whatsapp-baileys';
-import { pino } from 'pino';
-import { connectionRecorder } from './lib/connection-recorder.mjs';
-import { killAllChildren, sleep, startSimProcess } from './lib/procs.mjs';
+import { adapterAgainstSim } from './lib/baileys-adapter.mjs';
+import { sleep } from './lib/procs.mjs';
 import { envInt } from './lib/services.mjs';
 
 const N = Math.max(1, envInt('BENCH_SESSIONS', 50));
@@ -32,30 +25,13 @@ const heapUsed = () => {
   return process.memoryUsage().heapUsed;
 };
 
-const dataDir = join(tmpdir(), `session-heap-${randomBytes(4).toString('hex')}`);
-const sim = await startSimProcess(dataDir);
+const { open, pair, stop } = await adapterAgainstSim('heap-bench');
 try {
-  const control = new WaSimControlClient(sim.controlUrl);
-  await trustSandboxRootKey((await control.rootKey()).publicKey);
-  const factory = new BaileysConnectionFactory({
-    logger: pino({ level: 'silent' }),
-    waWebSocketUrl: sim.webUrl,
-    connectTimeoutMs: 20_000,
-  });
-  const open = async (sessionId, auth) => {
-    const listener = connectionRecorder();
-    const connection = factory.create({ sessionId, clientId: 'heap-bench', auth, listener });
-    await connection.connect();
-    return { connection, listener };
-  };
   const sessions = [];
   const idle = heapUsed();
   for (let i = 0; i < N; i++) {
     const auth = new MemoryAuthStore();
-    const pairing = await open(`s${i}`, auth);
-    await pairing.listener.until(() => pairing.listener.seen.qr);
-    await control.scanQr(pairing.listener.seen.qr, `62813${String(i).padStart(7, '0')}`);
-    await pairing.listener.until(() => pairing.listener.seen.closed !== null);
+    await pair(`s${i}`, auth, `62813${String(i).padStart(7, '0')}`);
     const first = await open(`s${i}`, auth);
     await first.listener.until(() => first.listener.seen.opened);
     sessions.push({ auth, ...first });
@@ -87,7 +63,6 @@ try {
   console.table(rows);
   for (const s of sessions) await s.connection.close();
 } finally {
-  killAllChildren();
-  rmSync(dataDir, { recursive: true, force: true });
+  stop();
 }
 process.exit(0);
