@@ -98,9 +98,9 @@ describe('SessionFoldRepository', () => {
   });
 
   it('never deadlocks with the holder renewing and releasing the same sessions in another order', async () => {
-    // A burst of stops: the holder releases its sessions in one statement while the fold writes
-    // their events in one, and the renewal touches them too; each used to lock rows in the order
-    // its join met them (a CI bench run: "deadlock detected", and the lease left to expire).
+    // A burst of stops or a drain: the holder releases its sessions in one statement while the
+    // fold writes their events in one, and the renewal touches them too; each used to lock rows
+    // in the order its plan met them (a bench run: "deadlock detected", the lease left to expire).
     const org = newOrganizationId();
     const owner = newOwner();
     for (let round = 0; round < 15; round++) {
@@ -114,10 +114,13 @@ describe('SessionFoldRepository', () => {
           event(org, h.sessionId, { gatewayId: owner.gatewayId, epoch: h.epoch, seq: 1 }),
         );
       const settled = await Promise.allSettled([
-        leases.releaseMany(
-          owner,
-          sorted.map((h) => ({ sessionId: h.sessionId, epoch: h.epoch, stopDesired: true })),
-        ),
+        // A burst of stops, or a drain (every lease of the process).
+        round % 2
+          ? leases.releaseAll(owner)
+          : leases.releaseMany(
+              owner,
+              sorted.map((h) => ({ sessionId: h.sessionId, epoch: h.epoch, stopDesired: true })),
+            ),
         fold.apply(events),
         leases.renew(owner, [...sorted.slice(20), ...sorted.slice(0, 20)], TTL),
       ]);

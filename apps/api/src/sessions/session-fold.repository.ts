@@ -33,7 +33,7 @@ export class SessionFoldRepository {
     const rows = [...newest.values()];
     const column = <T>(pick: (e: AnyGatewayEvent) => T): T[] => rows.map(pick);
     const [, affected]: [unknown, number] = await this.dataSource.query(
-      `WITH ${sessionsLockedInIdOrder('$1')}
+      `WITH ${sessionsLockedInIdOrder('id = ANY($1::bpchar[])')}
        UPDATE sessions s SET
          status = v.status, gateway_id = v.gateway_id, status_reason = v.reason,
          phone_number = v.phone_number, wa_jid = v.wa_jid, wa_lid = v.wa_lid,

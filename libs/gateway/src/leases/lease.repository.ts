@@ -173,7 +173,7 @@ export class LeaseRepository {
     assertTtl(ttlMs);
     if (held.length === 0) return [];
     const rows = await this.dataSource.query<HeldRow[]>(
-      `WITH ${sessionsLockedInIdOrder('$3')}, renewed AS (
+      `WITH ${sessionsLockedInIdOrder('id = ANY($3::bpchar[])')}, renewed AS (
          UPDATE sessions s
          SET lease_expires_at = ${expiresIn('$2')}
          FROM unnest($3::bpchar[], $4::bigint[]) AS h(id, epoch)
@@ -213,7 +213,7 @@ export class LeaseRepository {
   async releaseMany(owner: LeaseOwner, leases: readonly LeaseRelease[]): Promise<Set<string>> {
     if (leases.length === 0) return new Set();
     const rows = await this.dataSource.query<{ id: string }[]>(
-      `WITH ${sessionsLockedInIdOrder('$2')}, released AS (
+      `WITH ${sessionsLockedInIdOrder('id = ANY($2::bpchar[])')}, released AS (
          UPDATE sessions s SET owner_id = NULL, lease_expires_at = NULL, gateway_id = NULL,
            desired_state = CASE WHEN h.stop THEN 'stopped' ELSE s.desired_state END,
            updated_at = CASE WHEN h.stop AND s.desired_state <> 'stopped' THEN now() ELSE s.updated_at END
@@ -236,9 +236,9 @@ export class LeaseRepository {
   /** Drain / SIGTERM: clears every lease of this process in one statement; returns how many. */
   async releaseAll(owner: LeaseOwner): Promise<number> {
     const rows = await this.dataSource.query<{ n: number }[]>(
-      `WITH released AS (
+      `WITH ${sessionsLockedInIdOrder('owner_id = $1')}, released AS (
          UPDATE sessions SET owner_id = NULL, lease_expires_at = NULL, gateway_id = NULL
-         WHERE owner_id = $1
+         WHERE id IN (SELECT id FROM locked) AND owner_id = $1
          RETURNING 1
        )
        SELECT count(*)::int AS n FROM released`,
