@@ -3,14 +3,12 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
-  generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 
 /** The part of libsignal's `curve` module that libsignal's sessions agree keys with. */
 export interface LibsignalCurve {
-  generateKeyPair: () => { pubKey: Uint8Array; privKey: Uint8Array };
   calculateAgreement: (pubKey: Uint8Array, privKey: Uint8Array) => Uint8Array;
 }
 
@@ -19,7 +17,6 @@ export interface LibsignalCurve {
  * it imports as an ES module namespace, a copy taken at load time that no patch reaches.
  */
 export interface BaileysCurve {
-  generateKeyPair: () => { private: Uint8Array; public: Uint8Array };
   sharedKey: (privateKey: Uint8Array, publicKey: Uint8Array) => Buffer;
 }
 
@@ -32,16 +29,17 @@ const DJB_TYPE = 5;
  * libsignal (Baileys' Noise handshake and every Signal session) computes each X25519 agreement
  * by importing both raw keys as DER first; on Node 20 (OpenSSL 3's decoders) a private key's
  * import costs ≈ 0.37 ms and a public key's ≈ 0.08 ms, against 0.035 ms for the agreement
- * itself; it also exports every key pair it generates as DER. A handshake's two pairs and three
- * agreements cost 1.75 ms that way and 0.25 ms this way: a tenth of a login's CPU in the gateway
- * (README, bench:login).
+ * itself.
  *
- * This keeps the private keys libsignal uses as Node key objects (the pairs it generates from
- * the start, others after their first import; a bounded cache found by the key's SHA-256, so no
- * key material becomes a cache key) and imports public keys from their raw bytes as JWK. Same
- * arguments, results and errors: anything but a 32-byte private key and a type-5 public key as
- * Buffers goes to the original. Baileys' `Curve` gets its own two wrappers again, over these.
- * Idempotent.
+ * This keeps the private keys libsignal agrees with as Node key objects after their first import
+ * (a bounded cache found by the key's SHA-256, so no key material becomes a cache key) and
+ * imports public keys from their raw bytes as JWK. Same arguments, results and errors: anything
+ * but a 32-byte private key and a type-5 public key as Buffers goes to the original. Baileys'
+ * `Curve` gets its own `sharedKey` wrapper again, over this one. Key generation stays
+ * libsignal's: generating a pair as key objects and exporting it as JWK (faster still) can
+ * deadlock Node 20 — the JWK export holds the key's mutex while it allocates, a GC then destroys
+ * the generating job, whose destructor takes the same mutex (seen: an embedded gateway's main
+ * thread stuck in `ExportJWKEdKey` → GC → `~KeyGenJob` → `uv_mutex_lock`). Idempotent.
  */
 export function keepX25519Keys(
   curve: LibsignalCurve,
@@ -49,11 +47,7 @@ export function keepX25519Keys(
   capacity = 4096,
 ): void {
   if (baileysCurve) {
-    // As Baileys wraps libsignal (Utils/crypto.ts), over the functions set below.
-    baileysCurve.generateKeyPair = () => {
-      const { pubKey, privKey } = curve.generateKeyPair();
-      return { private: Buffer.from(privKey), public: Buffer.from(pubKey.slice(1)) };
-    };
+    // As Baileys wraps libsignal (Utils/crypto.ts), over the function set below.
     baileysCurve.sharedKey = (privateKey, publicKey) =>
       Buffer.from(
         curve.calculateAgreement(
@@ -66,14 +60,6 @@ export function keepX25519Keys(
   const original = curve.calculateAgreement;
   const keys = new LRUCache<string, KeyObject>({ max: capacity });
   const idOf = (privKey: Buffer): string => createHash('sha256').update(privKey).digest('base64');
-
-  curve.generateKeyPair = () => {
-    const { privateKey } = generateKeyPairSync('x25519');
-    const { d, x } = privateKey.export({ format: 'jwk' });
-    const privKey = Buffer.from(d!, 'base64url');
-    keys.set(idOf(privKey), privateKey);
-    return { pubKey: Buffer.concat([Buffer.of(DJB_TYPE), Buffer.from(x!, 'base64url')]), privKey };
-  };
 
   const calculateAgreement = (pubKey: Uint8Array, privKey: Uint8Array): Uint8Array => {
     const usual =
