@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { isDeepStrictEqual } from 'node:util';
 import pg from 'pg';
 import { call } from '../support/api-process.js';
 import type { WaSimConnections } from '@wagw/wa-sim';
@@ -199,8 +200,21 @@ describe('fencing: a stale holder (SIGSTOP, then SIGCONT) writes nothing', () =>
     const credsSql = `SELECT session_id, data, updated_at FROM wa_auth_creds WHERE session_id = ANY($1::bpchar[]) ORDER BY session_id`;
     const keysSql = `SELECT count(*)::int AS n, md5(coalesce(string_agg(encode(data, 'hex'), ',' ORDER BY session_id, type, key_id), '')) AS digest
                      FROM wa_auth_keys WHERE session_id = ANY($1::bpchar[])`;
-    const credsBefore = (await db.query(credsSql, [ids])).rows;
-    const keysBefore = (await db.query(keysSql, [ids])).rows;
+    // The survivor's own writes after its logins (Baileys updates the creds on `success`, and
+    // again when its first queries answer) are over before the baseline is taken: unchanged for
+    // a second (a CI run took it between the two and saw the survivor's second write).
+    const authState = async () => ({
+      creds: (await db.query(credsSql, [ids])).rows,
+      keys: (await db.query(keysSql, [ids])).rows,
+    });
+    let before = await authState();
+    for (const settleBy = Date.now() + 15_000; Date.now() < settleBy;) {
+      await new Promise((r) => setTimeout(r, 1_000));
+      const now = await authState();
+      if (isDeepStrictEqual(now, before)) break;
+      before = now;
+    }
+    const { creds: credsBefore, keys: keysBefore } = before;
     expect(credsBefore).toHaveLength(M);
 
     stale.process.child.kill('SIGCONT');
