@@ -1,8 +1,5 @@
-import { withSharedTransactionStorage } from '@wagw/shared-transaction-storage';
 import {
-  addTransactionCapability,
   Curve,
-  DEFAULT_CONNECTION_CONFIG,
   encodeWAMessage,
   generateSignalPubKey,
   initAuthCreds,
@@ -12,19 +9,8 @@ import {
   type SignalRepositoryWithLIDStore,
 } from '@whiskeysockets/baileys';
 import type { WebCompanionKeys } from '../messaging.port.js';
-import { MemorySignalStore } from './memory-signal.store.js';
+import { MemorySignalStore, memorySignalRepository } from './memory-signal.store.js';
 import type { PreKeyBundle, SignalCiphertext } from './sim-phone.model.js';
-
-type SignalLogger = Parameters<typeof addTransactionCapability>[1];
-const silent: SignalLogger = {
-  level: 'silent',
-  child: () => silent,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 /**
  * The companion side for tests that run without a WhatsApp Web connection: Baileys' own Signal
@@ -38,15 +24,7 @@ export class BaileysCompanionFixture {
   private readonly store = new MemorySignalStore();
 
   constructor(preKeys = 5) {
-    // One AsyncLocalStorage for every phone's key-store transactions: one each (Baileys' own)
-    // would make every promise of the sim pay for every phone it holds (Baileys#2806).
-    const keys = withSharedTransactionStorage(() =>
-      addTransactionCapability(this.store, silent, {
-        maxCommitRetries: 1,
-        delayBetweenTriesMs: 0,
-      }),
-    );
-    this.repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds: this.creds, keys }, silent);
+    this.repo = memorySignalRepository(this.store, this.creds);
     const { signedPreKey } = this.creds;
     this.uploaded = {
       registrationId: this.creds.registrationId,

@@ -1,4 +1,13 @@
-import type { SignalDataSet, SignalDataTypeMap, SignalKeyStore } from '@whiskeysockets/baileys';
+import { withSharedTransactionStorage } from '@wagw/shared-transaction-storage';
+import {
+  addTransactionCapability,
+  DEFAULT_CONNECTION_CONFIG,
+  type SignalCreds,
+  type SignalDataSet,
+  type SignalDataTypeMap,
+  type SignalKeyStore,
+  type SignalRepositoryWithLIDStore,
+} from '@whiskeysockets/baileys';
 
 type KeyType = keyof SignalDataTypeMap;
 
@@ -37,4 +46,31 @@ export class MemorySignalStore implements SignalKeyStore {
   clear(): void {
     this.byType.clear();
   }
+}
+
+/** Baileys' logger contract (its `ILogger`, which the package root does not export), silent. */
+type SignalLogger = Parameters<typeof addTransactionCapability>[1];
+const silent: SignalLogger = {
+  level: 'silent',
+  child: () => silent,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
+
+/**
+ * Baileys' own Signal repository over `store`, as a simulated phone or a test's companion holds
+ * it. Its key-store transactions run in the one shared AsyncLocalStorage: one each (Baileys'
+ * own) would make every promise of the sim pay for every phone it holds (Baileys#2806).
+ */
+export function memorySignalRepository(
+  store: MemorySignalStore,
+  creds: SignalCreds,
+): SignalRepositoryWithLIDStore {
+  const keys = withSharedTransactionStorage(() =>
+    addTransactionCapability(store, silent, { maxCommitRetries: 1, delayBetweenTriesMs: 0 }),
+  );
+  return DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds, keys }, silent);
 }

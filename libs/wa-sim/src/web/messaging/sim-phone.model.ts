@@ -1,8 +1,5 @@
-import { withSharedTransactionStorage } from '@wagw/shared-transaction-storage';
 import {
-  addTransactionCapability,
   Curve,
-  DEFAULT_CONNECTION_CONFIG,
   encodeWAMessage,
   generateSignalPubKey,
   generateRegistrationId,
@@ -13,10 +10,7 @@ import {
   type KeyPair,
   type SignalRepositoryWithLIDStore,
 } from '@whiskeysockets/baileys';
-import { MemorySignalStore } from './memory-signal.store.js';
-
-/** Baileys' logger contract (its `ILogger`, which the package root does not export). */
-type SignalLogger = Parameters<typeof addTransactionCapability>[1];
+import { MemorySignalStore, memorySignalRepository } from './memory-signal.store.js';
 
 /** A device's public Signal keys, as the `encrypt` iq hands them out. Keys are 32 raw bytes. */
 export interface PreKeyBundle {
@@ -30,16 +24,6 @@ export interface SignalCiphertext {
   type: 'pkmsg' | 'msg';
   ciphertext: Uint8Array;
 }
-
-const silent: SignalLogger = {
-  level: 'silent',
-  child: () => silent,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: () => undefined,
-  error: () => undefined,
-};
 
 /**
  * A simulated phone (device 0 of a number): its own Signal identity, signed prekey and one-time
@@ -71,15 +55,7 @@ export class SimPhone {
       registrationId: identity?.registrationId ?? generateRegistrationId(),
       signedPreKey: signedKeyPair(keyPair, 1),
     };
-    // One AsyncLocalStorage for every phone's key-store transactions: one each (Baileys' own)
-    // would make every promise of the sim pay for every phone it holds (Baileys#2806).
-    const keys = withSharedTransactionStorage(() =>
-      addTransactionCapability(this.store, silent, {
-        maxCommitRetries: 1,
-        delayBetweenTriesMs: 0,
-      }),
-    );
-    this.repo = DEFAULT_CONNECTION_CONFIG.makeSignalRepository({ creds: this.creds, keys }, silent);
+    this.repo = memorySignalRepository(this.store, this.creds);
   }
 
   /** The identity key pair: the phone's Signal identity and its ADV account-signature key. */
