@@ -130,7 +130,7 @@ export function createGatewayRuntime(deps: GatewayRuntimeDeps): GatewayRuntime {
     metrics,
     connections,
     warmUp: async () => {
-      if (!(driver instanceof BaileysConnectionFactory)) return;
+      if (!driver.warmUp) return;
       const started = performance.now();
       try {
         await driver.warmUp();

@@ -186,4 +186,10 @@ export interface WaConnectionOptions {
 export interface WaConnectionFactory {
   readonly driver: string;
   create(options: WaConnectionOptions): WaConnection;
+  /**
+   * Loads what the first connection would (the driver's modules, the network's trust) ahead of
+   * it: the runtime calls it once the worker is ready, so a standby does not pay it inside its
+   * first takeover. Optional: a driver with nothing to load leaves it out.
+   */
+  warmUp?(): Promise<void>;
 }
