@@ -4,6 +4,7 @@ import pg from 'pg';
 import { call } from '../support/api-process.js';
 import type { WaSimConnections } from '@wagw/wa-sim';
 import { Fleet, type PairedSession, pairSessions } from '../support/fleet.js';
+import { metricsText, sample } from '../support/metrics.js';
 import { waitFor } from '../support/processes.js';
 
 /**
@@ -131,10 +132,12 @@ describe('failover: the holder is SIGKILLed', () => {
     expect(await allWorkingOn(fleet, token, db, sessions, 'gw-a')).toBe(true);
     // The standby loads the WhatsApp driver while it holds nothing, not at its first takeover.
     const standby = fleet.gateways.get('gw-b')!;
-    await waitFor('the standby to load the WhatsApp driver', async () => {
-      const text = await (await fetch(`${standby.opsUrl}/metrics`)).text();
-      return Number(/^gateway_whatsapp_driver_load_seconds (\S+)$/m.exec(text)?.[1]) > 0;
-    });
+    await waitFor(
+      'the standby to load the WhatsApp driver',
+      async () =>
+        (sample(await metricsText(standby.opsUrl), 'gateway_whatsapp_driver_load_seconds') ?? 0) >
+        0,
+    );
 
     const killedAt = Date.now();
     fleet.gateways.get('gw-a')!.process.child.kill('SIGKILL');
@@ -267,7 +270,7 @@ describe('fencing: a stale holder (SIGSTOP, then SIGCONT) writes nothing', () =>
     for (const n of perDevice.values()) expect(n).toBe(1);
 
     // The stale worker knows it lost them and holds nothing.
-    const metrics = await (await fetch(`${stale.opsUrl}/metrics`)).text();
+    const metrics = await metricsText(stale.opsUrl);
     const lost = [...metrics.matchAll(/^gateway_leases_lost_total\{[^}]*\} (\d+)/gm)].reduce(
       (sum, m) => sum + Number(m[1]),
       0,

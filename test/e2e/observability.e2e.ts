@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { call } from '../support/api-process.js';
 import { Fleet, type PairedSession, pairSessions } from '../support/fleet.js';
+import { metricsText, sample } from '../support/metrics.js';
 import { waitFor } from '../support/processes.js';
 import {
   alertRules,
@@ -10,14 +11,6 @@ import {
   metricNamesOf,
   readmeMetrics,
 } from '../deploy/promql.js';
-
-const metricsText = async (url: string): Promise<string> => (await fetch(`${url}/metrics`)).text();
-
-/** The value of one sample (`name{labels}` exactly as exposed), or undefined. */
-function sample(text: string, series: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line === undefined ? undefined : Number(line.slice(series.length + 1));
-}
 
 /** JSON log lines of a process that carry `key: value`. */
 function logLinesWith(output: string, key: string, value: string): Record<string, unknown>[] {
